@@ -90,3 +90,30 @@ export const allEvents = (seq: number): ReadonlyArray<HostEvent> => {
 /** The one event of `allEvents` with the given tag. */
 export const event = <T extends HostEvent["_tag"]>(tag: T, seq: number): Extract<HostEvent, { _tag: T }> =>
   allEvents(seq).find((e) => e._tag === tag) as Extract<HostEvent, { _tag: T }>
+
+/**
+ * The spec's §5.6 legality table: for each state, patterns of the event variants legal in it
+ * (each stands for its Local and Remote twin). Written from the spec, not from the reducer.
+ */
+export const LEGAL: Record<HostState, ReadonlyArray<RegExp>> = {
+  Pending: [/^(LocalActivate|RemoteDispatchAck)$/],
+  Activating: [/ActivationStarted$/, /ActivationCompleted$/, /ActivationDeferred$/, /ActivationFailed$/],
+  Deferred: [/ActivationCompleted$/, /ActivationFailed$/],
+  Soaking: [
+    /ProbeTopologyDeclared$/,
+    /ProbeObservedFirst$/,
+    /ProbeResult$/,
+    /ProbeFailureFirst$/,
+    /^(LocalSustainedFailureCrossed|RemoteFailed)$/,
+    /^(LocalConvergedReached|RemoteConverged)$/
+  ],
+  Converged: [],
+  Failed: [/^(LocalRollbackCompleted|RemoteRollbackComplete)$/],
+  Reverted: []
+}
+
+/** The event variants the spec table makes legal in a state. */
+export const legalTags = (state: HostState): ReadonlyArray<HostEvent["_tag"]> =>
+  allEvents(1)
+    .map((e) => e._tag)
+    .filter((tag) => LEGAL[state].some((r) => r.test(tag)))
