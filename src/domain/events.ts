@@ -158,8 +158,8 @@ export const REMOTE_OF_KIND: { readonly [K in AgentEventKind]: RemoteEvent["_tag
   Converged: "RemoteConverged"
 }
 
-/** Whether an event was created on the agent. */
-export const isLocalEvent = (event: HostEvent): event is LocalEvent => event._tag.startsWith("Local")
+/** Whether an event was created on the agent (its tag starts with "Local"). */
+export const isLocalEvent = (event: HostEvent): event is LocalEvent => event._tag.charCodeAt(0) === 76 /* "L" */
 
 /** The wire kind an event mirrors. */
 export const eventKind = (event: HostEvent): AgentEventKind =>
@@ -170,19 +170,70 @@ export const eventSeq = (event: HostEvent): number => event.seq
 
 /**
  * The outbound payload of an event: the wire kind with exactly the wire fields (LocalActivate's
- * `targetClosure` and `soakDueAt` are dropped).
+ * `targetClosure` and `soakDueAt` are dropped). Written out per kind, not with object rest, since
+ * it runs on every transition.
  */
-export const toOutbound = (event: HostEvent): OutboundAgentEvent => {
-  if (event._tag === "LocalActivate" || event._tag === "RemoteDispatchAck") {
-    return {
-      _tag: "DispatchAck",
-      currentClosureAtDispatch: event.currentClosureAtDispatch,
-      receivedAt: event.receivedAt,
-      seq: event.seq
-    }
+export const toOutbound = (e: HostEvent): OutboundAgentEvent => {
+  switch (e._tag) {
+    case "LocalActivate":
+    case "RemoteDispatchAck":
+      return { _tag: "DispatchAck", currentClosureAtDispatch: e.currentClosureAtDispatch, receivedAt: e.receivedAt, seq: e.seq }
+    case "LocalActivationStarted":
+    case "RemoteActivationStarted":
+      return { _tag: "ActivationStarted", startedAt: e.startedAt, switchMethod: e.switchMethod, seq: e.seq }
+    case "LocalActivationCompleted":
+    case "RemoteActivationCompleted":
+      return {
+        _tag: "ActivationCompleted",
+        observedCurrentClosure: e.observedCurrentClosure,
+        exitCode: e.exitCode,
+        completedAt: e.completedAt,
+        seq: e.seq
+      }
+    case "LocalActivationDeferred":
+    case "RemoteActivationDeferred":
+      return { _tag: "ActivationDeferred", component: e.component, deferredAt: e.deferredAt, seq: e.seq }
+    case "LocalActivationFailed":
+    case "RemoteActivationFailed":
+      return { _tag: "ActivationFailed", exitCode: e.exitCode, stderrTail: e.stderrTail, failedAt: e.failedAt, seq: e.seq }
+    case "LocalProbeTopologyDeclared":
+    case "RemoteProbeTopologyDeclared":
+      return { _tag: "ProbeTopologyDeclared", probes: e.probes, declaredAt: e.declaredAt, seq: e.seq }
+    case "LocalProbeObservedFirst":
+    case "RemoteProbeObservedFirst":
+      return { _tag: "ProbeObservedFirst", probeName: e.probeName, mode: e.mode, observedAt: e.observedAt, seq: e.seq }
+    case "LocalProbeResult":
+    case "RemoteProbeResult":
+      return {
+        _tag: "ProbeResult",
+        probeName: e.probeName,
+        mode: e.mode,
+        status: e.status,
+        observedAt: e.observedAt,
+        failureReason: e.failureReason,
+        subResults: e.subResults,
+        seq: e.seq
+      }
+    case "LocalProbeFailureFirst":
+    case "RemoteProbeFailureFirst":
+      return { _tag: "ProbeFailureFirst", probeName: e.probeName, mode: e.mode, firstFailedAt: e.firstFailedAt, seq: e.seq }
+    case "LocalSustainedFailureCrossed":
+    case "RemoteFailed":
+      return {
+        _tag: "Failed",
+        failedAt: e.failedAt,
+        sustainedDurationSecs: e.sustainedDurationSecs,
+        failingProbes: e.failingProbes,
+        policyApplied: e.policyApplied,
+        seq: e.seq
+      }
+    case "LocalRollbackCompleted":
+    case "RemoteRollbackComplete":
+      return { _tag: "RollbackComplete", revertedToClosure: e.revertedToClosure, exitCode: e.exitCode, completedAt: e.completedAt, seq: e.seq }
+    case "LocalConvergedReached":
+    case "RemoteConverged":
+      return { _tag: "Converged", convergedAt: e.convergedAt, currentClosure: e.currentClosure, seq: e.seq }
   }
-  const { _tag, ...fields } = event
-  return { ...fields, _tag: eventKind(event) } as OutboundAgentEvent
 }
 
 /** The CP's inbound mapping: a wire event becomes the Remote event of the same row. */

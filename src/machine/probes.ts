@@ -6,7 +6,7 @@
  */
 import type { HostRolloutState } from "../domain/hostState.js"
 import type { ClosureHash, ProbeName } from "../domain/ids.js"
-import type { ProbeMap, ProbeMode, ProbeStatus } from "../domain/probe.js"
+import type { ProbeMap, ProbeMode, ProbeRecord, ProbeStatus } from "../domain/probe.js"
 import type { Timestamp } from "../domain/time.js"
 
 /**
@@ -22,14 +22,13 @@ export const updateProbe = (
   observedAt: Timestamp,
   failureReason: string | null
 ): ProbeMap => {
-  const previous = probes[name]
-  return {
-    ...probes,
-    [name]:
-      status === "pass"
-        ? { status, mode, lastObservedAt: observedAt, lastPassAt: observedAt, failureReason: null }
-        : { status, mode, lastObservedAt: observedAt, lastPassAt: previous?.lastPassAt ?? null, failureReason }
-  }
+  const next: Record<ProbeName, ProbeRecord> = {}
+  for (const key in probes) next[key as ProbeName] = probes[key as ProbeName] as ProbeRecord
+  next[name] =
+    status === "pass"
+      ? { status, mode, lastObservedAt: observedAt, lastPassAt: observedAt, failureReason: null }
+      : { status, mode, lastObservedAt: observedAt, lastPassAt: probes[name]?.lastPassAt ?? null, failureReason }
+  return next
 }
 
 /** Names of the enforce-mode probes whose latest status is `fail`, sorted. */
