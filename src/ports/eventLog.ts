@@ -96,3 +96,15 @@ export class EventLog extends Context.Tag("effect-fleet/EventLog")<EventLog, Eve
 
 /** The payload codec: a JSON value to and from JSON text (non-JSON values fail to encode). */
 export const EventLogPayloadJson = Schema.parseJson()
+
+/** The dedup key of an agent event as one string. */
+export const agentKeyString = (key: AgentEventKey): string => `${key.hostname}\u0000${key.rolloutId}\u0000${key.seq}`
+
+/**
+ * The dedup key of an entry: set only for `agent_event` entries that carry a hostname, a
+ * rollout id and an agent seq (the same rule as the SQL adapter's partial unique index).
+ */
+export const agentEventKey = (entry: EventLogEntry): string | null =>
+  entry.kind === "agent_event" && entry.hostname !== null && entry.rolloutId !== null && entry.agentSeq !== null
+    ? agentKeyString({ hostname: entry.hostname, rolloutId: entry.rolloutId, seq: entry.agentSeq })
+    : null
