@@ -1,0 +1,289 @@
+/**
+ * The CP reducer: the single mutator. One fiber takes `ReducerInput`s from one bounded queue,
+ * calls `step()` and `planNext()`, persists, and hands effects to the applier.
+ *
+ * Invariants: only this fiber calls `step()` / `planNext()` (invariant 1); consecutive host events
+ * and heartbeats are processed as one storage transaction (group commit) and their replies are
+ * completed only after it committed, so a 2xx means persisted; a failed transaction is logged,
+ * every waiting caller gets `Failed`, and the fiber carries on; the quarantine set is loaded from
+ * storage at start and kept in step with inserts.
+ */
+import { Clock, Context, Deferred, Effect, Either, Layer, Option, Queue, Ref, Schedule, type Duration } from "effect"
+import type { RemoteEvent } from "../domain/events.js"
+import type { ChannelId, ClosureHash, HostId, RolloutId } from "../domain/ids.js"
+import { toSnapshot } from "../domain/snapshot.js"
+import type { Timestamp } from "../domain/time.js"
+import { step } from "../machine/host.js"
+import { evaluateForDispatch } from "../planner/evaluate.js"
+import { makeGateContext } from "../planner/context.js"
+import { advanceCurrentWaves, buildFleetState, type ProbeFailureRow } from "../planner/fleetState.js"
+import { planNext } from "../planner/planNext.js"
+import type { FleetState, QuarantineSet } from "../planner/types.js"
+import type { StorageError } from "../ports/errors.js"
+import { EventLog } from "../ports/eventLog.js"
+import { Storage } from "../ports/storage.js"
+import { type ApplyContext, applyHostEffect, applyPlanAction, processRolloutEvent } from "./applier.js"
+import { EventLogWriter } from "./eventLogWriter.js"
+import { HostEventOutcome, type HeartbeatReply, ReducerInput } from "./input.js"
+import { makeJournal, type Journal } from "./journal.js"
+import { resolvePolicy, type VerifiedManifests } from "./manifests.js"
+import { DispatchNotifier } from "./notifier.js"
+import { replayFrom, synthesizeRecovery } from "./recovery.js"
+
+/**
+ * Input queue capacity: 1024, the reference's size — about two events per host of a 256-host
+ * fleet at peak activation, doubled. When full, producers get `false` and answer 503.
+ */
+export const REDUCER_QUEUE_CAPACITY = 1024
+/** Inputs processed per transaction at most: bounds a group commit's latency. */
+const MAX_GROUP = 256
+
+/** The reducer's settings. */
+export interface ReducerConfig {
+  /** The safety-net plan tick (default 15 s). */
+  readonly planInterval: Duration.DurationInput
+  /** Queue capacity (default {@link REDUCER_QUEUE_CAPACITY}). */
+  readonly queueCapacity?: number
+}
+
+/** What the reducer keeps in memory; read-only for everyone but the reducer fiber. */
+export interface ReducerState {
+  readonly manifests: VerifiedManifests | null
+  readonly quarantines: QuarantineSet
+  readonly lastHeartbeatAt: ReadonlyMap<HostId, Timestamp>
+  readonly lastPlanAt: Timestamp | null
+}
+
+/** The reducer's interface for producers and readers. */
+export interface CpReducerService {
+  /** Offers an input without waiting; `false` when the queue is full (answer 503). */
+  readonly offer: (input: ReducerInput) => Effect.Effect<boolean>
+  /** The reducer's current in-memory state (manifests, quarantines, heartbeats). */
+  readonly state: Effect.Effect<ReducerState>
+  /** Inputs waiting in the queue. */
+  readonly backlog: Effect.Effect<number>
+}
+
+/** The CP's single mutator. */
+export class CpReducer extends Context.Tag("effect-fleet/CpReducer")<CpReducer, CpReducerService>() {}
+
+const isGrouped = (input: ReducerInput): boolean => input._tag === "HostEvent" || input._tag === "HeartbeatReceived"
+
+const addQuarantine = (set: QuarantineSet, channel: ChannelId, closure: ClosureHash): QuarantineSet => {
+  const next = new Map(set)
+  next.set(channel, new Set([...(set.get(channel) ?? []), closure]))
+  return next
+}
+
+/** The reducer fiber and its queue, forked in the layer's scope. */
+export const layer = (
+  config: ReducerConfig
+): Layer.Layer<CpReducer, StorageError, Storage | EventLog | EventLogWriter | DispatchNotifier> =>
+  Layer.scoped(
+    CpReducer,
+    Effect.gen(function* () {
+      const storage = yield* Storage
+      const eventLog = yield* EventLog
+      const writer = yield* EventLogWriter
+      const notifier = yield* DispatchNotifier
+      const queue = yield* Queue.dropping<ReducerInput>(config.queueCapacity ?? REDUCER_QUEUE_CAPACITY)
+      const stateRef = yield* Ref.make<ReducerState>({
+        manifests: null,
+        quarantines: yield* storage.loadQuarantines,
+        lastHeartbeatAt: new Map(),
+        lastPlanAt: null
+      })
+      const provide = <A, E>(eff: Effect.Effect<A, E, Storage | DispatchNotifier>) =>
+        eff.pipe(Effect.provideService(Storage, storage), Effect.provideService(DispatchNotifier, notifier))
+
+      const applyContext = (now: Timestamp, journal: Journal, manifests: VerifiedManifests): ApplyContext => ({
+        now,
+        journal,
+        manifests,
+        onQuarantined: (channel, closure) => Ref.update(stateRef, (s) => ({ ...s, quarantines: addQuarantine(s.quarantines, channel, closure) }))
+      })
+
+      /** Loads what the planner needs and builds the fleet state. */
+      const loadFleetState = (manifests: VerifiedManifests) =>
+        Effect.gen(function* () {
+          const records = yield* storage.allHostRecords
+          const rollouts = yield* storage.listRollouts()
+          const counts = yield* storage.probeFailureCounts.pipe(
+            Effect.tapError((e) => Effect.logWarning("probe failure projection unavailable; compliance gate inert this tick", e.message)),
+            Effect.orElseSucceed(() => new Map())
+          )
+          const rows: Array<ProbeFailureRow> = []
+          for (const [rolloutId, perHost] of counts) for (const [hostname, count] of perHost) rows.push({ rolloutId, hostname, count })
+          return buildFleetState(manifests.set, records, rollouts, rows)
+        })
+
+      /** Steps one host event and applies its effects, inside the caller's transaction. */
+      const handleHostEvent = (
+        now: Timestamp,
+        journal: Journal,
+        host: HostId,
+        rolloutId: RolloutId,
+        event: RemoteEvent
+      ): Effect.Effect<HostEventOutcome, StorageError> =>
+        Effect.gen(function* () {
+          const found = yield* storage.loadHostRecord(rolloutId, host)
+          if (Option.isNone(found)) return HostEventOutcome.UnknownRecord()
+          const record = found.value
+          if (event.seq <= record.lastEventSeq) return HostEventOutcome.Duplicate({ lastEventSeq: record.lastEventSeq })
+          const { manifests } = yield* Ref.get(stateRef)
+          if (manifests === null) return HostEventOutcome.NotReady({ reason: "no verified manifests yet" })
+          const policy = resolvePolicy(manifests, record.channel)
+          if (policy === undefined) return HostEventOutcome.NotReady({ reason: `no rollout policy for channel ${record.channel}` })
+          const result = step(record, event, now, policy)
+          if (Either.isLeft(result)) return HostEventOutcome.Rejected({ error: result.left })
+          const next = result.right.state
+          yield* storage.upsertHostRecord(next)
+          const ctx = applyContext(now, journal, manifests)
+          for (const effect of result.right.effects) yield* provide(applyHostEffect(ctx, effect))
+          if (next.state !== record.state) {
+            yield* provide(
+              processRolloutEvent(ctx, rolloutId, { _tag: "HostStateChanged", rolloutId, hostId: host, from: record.state, to: next.state, at: now })
+            )
+            if (next.state === "Converged") {
+              const all = yield* storage.hostRecordsForRollout(rolloutId)
+              if (all.length > 0 && all.every((r) => r.state === "Converged")) {
+                yield* provide(processRolloutEvent(ctx, rolloutId, { _tag: "RolloutTerminal", rolloutId, at: now }))
+              }
+            }
+          }
+          return HostEventOutcome.Applied({ state: next.state })
+        })
+
+      /** Whether a gate would block this Pending record now (for the Pending → Converged recovery). */
+      const gateBlocks = (manifests: VerifiedManifests, fleetState: FleetState, quarantines: QuarantineSet, rolloutId: RolloutId, host: HostId) => {
+        const summary = fleetState.rollouts.get(rolloutId)
+        const record = fleetState.hostStates.get(rolloutId)?.get(host)
+        if (summary === undefined || record === undefined) return true
+        const ctx = makeGateContext(manifests.set, fleetState, quarantines)
+        return evaluateForDispatch(ctx, { rolloutId, host, targetClosure: record.targetClosure, channel: summary.channel }, new Map()) !== null
+      }
+
+      const handleHeartbeat = (
+        now: Timestamp,
+        journal: Journal,
+        input: Extract<ReducerInput, { _tag: "HeartbeatReceived" }>
+      ): Effect.Effect<HeartbeatReply, StorageError> =>
+        Effect.gen(function* () {
+          yield* Ref.update(stateRef, (s) => ({ ...s, lastHeartbeatAt: new Map(s.lastHeartbeatAt).set(input.host, input.at) }))
+          const { manifests, quarantines } = yield* Ref.get(stateRef)
+          if (input.currentClosure !== null && manifests !== null) {
+            const active = yield* storage.activeHostRecordsForHost(input.host)
+            const needsGates = active.some((r) => r.state === "Pending" && r.targetClosure === input.currentClosure)
+            const fleetState = needsGates ? yield* loadFleetState(manifests) : null
+            for (const record of active) {
+              const blocks = fleetState === null ? true : gateBlocks(manifests, fleetState, quarantines, record.rolloutId, input.host)
+              for (const event of synthesizeRecovery(record, input.currentClosure, input.at, blocks)) {
+                const outcome = yield* handleHostEvent(now, journal, input.host, record.rolloutId, event)
+                if (outcome._tag !== "Applied") {
+                  yield* Effect.logWarning("recovery synthesis stopped", { host: input.host, rolloutId: record.rolloutId, outcome: outcome._tag })
+                  break
+                }
+              }
+            }
+          }
+          let replay: number | null = null
+          if (input.rolloutId !== null && input.currentClosure !== null) {
+            const record = yield* storage.loadHostRecord(input.rolloutId, input.host)
+            if (Option.isSome(record)) replay = replayFrom(record.value, input.currentClosure)
+          }
+          const bootstrap = input.rolloutId === null ? (yield* storage.activeHostRecordsForHost(input.host)).map(toSnapshot) : []
+          return { receivedAt: now, replayFrom: replay, bootstrapRollouts: bootstrap }
+        })
+
+      /** Runs a group of host events and heartbeats as one transaction; replies after commit. */
+      const runGroup = (group: ReadonlyArray<ReducerInput>) =>
+        Effect.gen(function* () {
+          const now = (yield* Clock.currentTimeMillis) as Timestamp
+          const journal = makeJournal()
+          const replies: Array<Effect.Effect<void>> = []
+          const body = Effect.gen(function* () {
+            for (const input of group) {
+              if (input._tag === "HostEvent") {
+                const outcome = yield* handleHostEvent(now, journal, input.host, input.rolloutId, input.event)
+                if (outcome._tag !== "Applied" && outcome._tag !== "Duplicate") {
+                  yield* Effect.logInfo("host event not applied", { host: input.host, rolloutId: input.rolloutId, event: input.event._tag, outcome: outcome._tag })
+                }
+                if (input.reply !== null) replies.push(Deferred.succeed(input.reply, outcome))
+              } else if (input._tag === "HeartbeatReceived") {
+                const reply = yield* handleHeartbeat(now, journal, input)
+                replies.push(Deferred.succeed(input.reply, reply))
+              }
+            }
+            if (journal.entries.length > 0) yield* eventLog.appendBatch(journal.entries)
+          })
+          const committed = yield* Effect.either(storage.transaction(body))
+          if (Either.isLeft(committed)) {
+            const reason = committed.left.message
+            yield* Effect.logError("reducer transaction failed; nothing persisted", reason)
+            for (const input of group) {
+              if (input._tag === "HostEvent" && input.reply !== null) yield* Deferred.succeed(input.reply, HostEventOutcome.Failed({ reason }))
+              if (input._tag === "HeartbeatReceived") yield* Deferred.fail(input.reply, reason)
+            }
+            return
+          }
+          yield* Effect.all(journal.afterCommit, { discard: true })
+          yield* Effect.all(replies, { discard: true })
+          yield* writer.appendAll(journal.deferredEntries)
+        })
+
+      /** One planning pass: advance waves, plan, apply; one transaction. */
+      const runPlan = Effect.gen(function* () {
+        const { manifests, quarantines } = yield* Ref.get(stateRef)
+        if (manifests === null) return
+        const now = (yield* Clock.currentTimeMillis) as Timestamp
+        const journal = makeJournal()
+        const body = Effect.gen(function* () {
+          const ctx = applyContext(now, journal, manifests)
+          let fleetState = yield* loadFleetState(manifests)
+          const { advanced } = advanceCurrentWaves(manifests.set, fleetState)
+          for (const a of advanced) {
+            yield* provide(processRolloutEvent(ctx, a.rolloutId, { _tag: "WaveAdvanced", rolloutId: a.rolloutId, fromWave: a.fromWave, toWave: a.toWave, at: now }))
+          }
+          if (advanced.length > 0) fleetState = yield* loadFleetState(manifests)
+          for (const action of planNext(manifests.set, fleetState, quarantines, now)) yield* provide(applyPlanAction(ctx, action))
+          if (journal.entries.length > 0) yield* eventLog.appendBatch(journal.entries)
+        })
+        const committed = yield* Effect.either(storage.transaction(body))
+        if (Either.isLeft(committed)) return yield* Effect.logError("plan tick failed; the next tick re-derives its actions", committed.left.message)
+        yield* Effect.all(journal.afterCommit, { discard: true })
+        yield* writer.appendAll(journal.deferredEntries)
+        yield* Ref.update(stateRef, (s) => ({ ...s, lastPlanAt: now }))
+      }).pipe(Effect.withSpan("CpReducer.runPlan"))
+
+      const handleBatch = (batch: ReadonlyArray<ReducerInput>) =>
+        Effect.gen(function* () {
+          let group: Array<ReducerInput> = []
+          const flush = Effect.suspend(() => {
+            const g = group
+            group = []
+            return g.length > 0 ? runGroup(g) : Effect.void
+          })
+          for (const input of batch) {
+            if (isGrouped(input)) {
+              group.push(input)
+              continue
+            }
+            yield* flush
+            if (input._tag === "ManifestSetUpdated") yield* Ref.update(stateRef, (s) => ({ ...s, manifests: input.manifests }))
+            yield* runPlan
+          }
+          yield* flush
+        }).pipe(Effect.catchAllCause((cause) => Effect.logError("reducer batch failed; carrying on", cause)))
+
+      yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, MAX_GROUP), (c) => handleBatch(Array.from(c)))))
+      yield* Effect.forkScoped(
+        Effect.schedule(Queue.offer(queue, ReducerInput.PlanTick()), Schedule.spaced(config.planInterval))
+      )
+
+      return {
+        offer: (input) => Queue.offer(queue, input),
+        state: Ref.get(stateRef),
+        backlog: Queue.size(queue)
+      } satisfies CpReducerService
+    })
+  )
