@@ -41,65 +41,73 @@ export class JcsCanonicalizeError extends Data.TaggedError("JcsCanonicalizeError
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
+/** Deeper nesting than this is refused (it also turns an in-memory cycle into an error). */
+const MAX_DEPTH = 1000
+
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+/** Internal early exit of {@link canonicalize}; never escapes this module. */
+class Refused {
+  constructor(readonly detail: string) {}
+}
 
 const isPlainObject = (value: object): boolean => {
   const proto: unknown = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
 }
 
-/** Appends the canonical form of `value` to `out`; returns an error message or undefined. */
-const write = (value: unknown, path: string, out: Array<string>, stack: Set<object>): string | undefined => {
+/**
+ * One JSON string in RFC 8785 form. `JSON.stringify` escapes a lone surrogate as `\udxxx`, so
+ * the (rare) text containing `\ud` is re-checked on the raw string.
+ */
+const writeString = (value: string, path: Path): string => {
+  const out = JSON.stringify(value)
+  if (out.includes("\\ud") && LONE_SURROGATE.test(value)) throw new Refused(`lone surrogate at ${where(path)}`)
+  return out
+}
+
+/**
+ * Where a value sits, as a JSON-pointer-like path; `undefined` on the fast pass, which builds no
+ * paths (a refused value is re-run with paths to name the spot).
+ */
+type Path = string | undefined
+const child = (path: Path, segment: string | number): Path => (path === undefined ? undefined : `${path}/${segment}`)
+const where = (path: Path): string => (path === undefined ? "?" : path || "/")
+
+const write = (value: unknown, path: Path, depth: number): string => {
   switch (typeof value) {
     case "string":
-      if (LONE_SURROGATE.test(value)) return `lone surrogate in string at ${path || "/"}`
-      out.push(JSON.stringify(value))
-      return undefined
+      return writeString(value, path)
     case "number":
-      if (!Number.isFinite(value)) return `non-finite number ${String(value)} at ${path || "/"}`
-      out.push(String(value))
-      return undefined
+      if (!Number.isFinite(value)) throw new Refused(`non-finite number ${String(value)} at ${where(path)}`)
+      return String(value)
     case "boolean":
-      out.push(value ? "true" : "false")
-      return undefined
+      return value ? "true" : "false"
     case "object": {
-      if (value === null) {
-        out.push("null")
-        return undefined
-      }
-      if (stack.has(value)) return `cycle at ${path || "/"}`
+      if (value === null) return "null"
+      if (depth > MAX_DEPTH) throw new Refused(`nesting deeper than ${MAX_DEPTH} (or a cycle) at ${where(path)}`)
       if (Array.isArray(value)) {
-        stack.add(value)
-        out.push("[")
+        let out = "["
         for (let i = 0; i < value.length; i++) {
-          if (i > 0) out.push(",")
-          const err = write(value[i], `${path}/${i}`, out, stack)
-          if (err !== undefined) return err
+          if (i > 0) out += ","
+          out += write(value[i], child(path, i), depth + 1)
         }
-        out.push("]")
-        stack.delete(value)
-        return undefined
+        return out + "]"
       }
-      if (!isPlainObject(value)) return `not a plain JSON object at ${path || "/"}`
-      stack.add(value)
+      if (!isPlainObject(value)) throw new Refused(`not a plain JSON object at ${where(path)}`)
       const record = value as Readonly<Record<string, unknown>>
       // Default sort compares UTF-16 code units, which is what RFC 8785 §3.2.3 requires.
       const keys = Object.keys(record).sort()
-      out.push("{")
+      let out = "{"
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i] as string
-        if (LONE_SURROGATE.test(key)) return `lone surrogate in key at ${path || "/"}`
-        if (i > 0) out.push(",")
-        out.push(JSON.stringify(key), ":")
-        const err = write(record[key], `${path}/${key}`, out, stack)
-        if (err !== undefined) return err
+        if (i > 0) out += ","
+        out += writeString(key, path) + ":" + write(record[key], child(path, key), depth + 1)
       }
-      out.push("}")
-      stack.delete(value)
-      return undefined
+      return out + "}"
     }
     default:
-      return `${typeof value} is not a JSON value at ${path || "/"}`
+      throw new Refused(`${typeof value} is not a JSON value at ${where(path)}`)
   }
 }
 
@@ -108,13 +116,16 @@ const write = (value: unknown, path: string, out: Array<string>, stack: Set<obje
  * from plain objects, arrays, strings, finite numbers, booleans and null).
  */
 export const canonicalize = (value: unknown): Either.Either<string, JcsCanonicalizeError> => {
-  const out: Array<string> = []
   try {
-    const err = write(value, "", out, new Set())
-    return err === undefined ? Either.right(out.join("")) : Either.left(new JcsCanonicalizeError({ detail: err }))
-  } catch (cause) {
-    // Only a stack overflow on absurdly deep nesting can land here.
-    return Either.left(new JcsCanonicalizeError({ detail: cause instanceof Error ? cause.message : String(cause) }))
+    return Either.right(write(value, undefined, 0))
+  } catch {
+    // Slow path, only for refused input: run again building paths so the error names the spot.
+    try {
+      return Either.right(write(value, "", 0))
+    } catch (cause) {
+      const detail = cause instanceof Refused ? cause.detail : cause instanceof Error ? cause.message : String(cause)
+      return Either.left(new JcsCanonicalizeError({ detail }))
+    }
   }
 }
 
