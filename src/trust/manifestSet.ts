@@ -10,6 +10,7 @@
 import { Data, Either } from "effect"
 import { type ChannelId, type RolloutId, rolloutChannel } from "../domain/ids.js"
 import { compareStrings } from "../domain/fleet.js"
+import type { FleetResolved } from "../domain/fleet.js"
 import { currentRolloutIds, type RolloutManifest } from "../domain/manifest.js"
 import type { Timestamp } from "../domain/time.js"
 import type { TrustedPubkey } from "../domain/trust.js"
@@ -101,3 +102,15 @@ export const verifyManifestSet = (
   }
   return { snapshot, rollouts, failures }
 }
+
+/**
+ * The verified values, unwrapped for the planner (structurally the planner's `ManifestSet`):
+ * the fleet and each channel's manifest that verified. Call it only on a verification result, so
+ * everything handed on has passed verification.
+ */
+export const verifiedManifestValues = (
+  verification: ManifestSetVerification
+): { readonly fleet: FleetResolved; readonly rollouts: ReadonlyMap<ChannelId, RolloutManifest> } => ({
+  fleet: verification.snapshot.fleet.inner(),
+  rollouts: new Map([...verification.rollouts].map(([channel, manifest]) => [channel, manifest.inner()]))
+})

@@ -10,7 +10,7 @@ import { FleetResolved } from "../../src/domain/fleet.js"
 import type { Timestamp } from "../../src/domain/time.js"
 import type { TrustedPubkey } from "../../src/domain/trust.js"
 import { ED25519_L, isSmallOrderEd25519, P256_N, prepareKey } from "../../src/trust/crypto.js"
-import { signRaw } from "../../src/trust/keygen.js"
+import { generateSigningKey, signRaw } from "../../src/trust/keygen.js"
 import { verifySignedSidecarEffect, type VerifyOptions } from "../../src/trust/sidecar.js"
 import { verifyFleetResolved } from "../../src/trust/verify.js"
 import { left, right } from "../support/either.js"
@@ -151,11 +151,11 @@ describe("verify fleet.resolved (V1–V26)", () => {
     expect(tagOf({ keys: [] })).toBe("NoTrustRoots")
   })
 
-  it("V15: keys [old, new], signed by new → OK", () => {
-    const fresh = keys.ed25519
-    const old = keys.p256
-    expect(Either.isRight(run({ keys: [relabel(old.public, "ed25519"), fresh.public] }))).toBe(true)
-    expect(Either.isRight(run({ keys: [{ algorithm: "ed25519", public: Buffer.alloc(32, 7).toString("base64") }, ED] }))).toBe(true)
+  it("V15: keys [old, new], signed by new → OK (and by old too, first match wins)", () => {
+    const old = generateSigningKey("ed25519")
+    expect(Either.isRight(run({ keys: [old.public, ED] }))).toBe(true)
+    expect(Either.isRight(run({ keys: [old.public, ED], sig: signText(old, ART) }))).toBe(true)
+    expect(tagOf({ keys: [old.public] })).toBe("BadSignature")
   })
 
   it("V16: only a `dilithium3` key → UnsupportedAlgorithm(\"dilithium3\")", () => {

@@ -7,7 +7,7 @@ import { Either } from "effect"
 import { type ChannelId, type ChannelRef, makeRolloutId } from "../../src/domain/ids.js"
 import { ts } from "../../src/domain/time.js"
 import { checkRolloutIdDiscriminator, parseRolloutIdRoute } from "../../src/trust/discriminator.js"
-import { expectedManifests, verifyManifestSet } from "../../src/trust/manifestSet.js"
+import { expectedManifests, verifiedManifestValues, verifyManifestSet } from "../../src/trust/manifestSet.js"
 import { signRelease, type SignedRelease } from "../../src/trust/sign.js"
 import { channelWindowSecs, verifyFleetSnapshot, verifyRolloutManifest } from "../../src/trust/verify.js"
 import { left, right } from "../support/either.js"
@@ -181,6 +181,9 @@ describe("one poll: fleet snapshot and manifest set", () => {
     expect([...set.rollouts.keys()]).toEqual(["infra", "stable"])
     expect(set.failures.size).toBe(0)
     expect(set.rollouts.get("stable" as ChannelId)?.inner().hostSet.map((h) => h.waveIndex)).toEqual([0, 1])
+    const plain = verifiedManifestValues(set)
+    expect(plain.fleet).toBe(snapshot.fleet.inner())
+    expect([...plain.rollouts.values()].map((m) => m.channel)).toEqual(["infra", "stable"])
   })
 
   it("a manifest served under another channel's id fails that channel only (RolloutIdMismatch)", () => {
