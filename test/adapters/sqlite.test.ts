@@ -9,6 +9,7 @@ import { expect, it } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import { layerSqliteClient, layerSqliteConnection, layerSqliteOutboundQueueClient } from "../../adapters/sqlite/index.js"
 import { HOST_STATES, ROLLOUT_STATES } from "../../src/domain/index.js"
+import type { StorageError } from "../../src/ports/errors.js"
 import { EventLog } from "../../src/ports/eventLog.js"
 import { OutboundQueue } from "../../src/ports/outboundQueue.js"
 import { Storage } from "../../src/ports/storage.js"
@@ -72,7 +73,12 @@ it.layer(layerWithClient())("sqlite specifics", (it) => {
       yield* sql.unsafe("PRAGMA ignore_check_constraints = ON")
       yield* sql.unsafe("UPDATE host_rollout_records SET state = 'Exploded' WHERE rollout_id = ?", [rolloutId])
       yield* sql.unsafe("PRAGMA ignore_check_constraints = OFF")
-      for (const read of [storage.loadHostRecord(rolloutId, record.hostname), storage.hostRecordsForRollout(rolloutId), storage.allHostRecords]) {
+      const reads: ReadonlyArray<Effect.Effect<unknown, StorageError>> = [
+        storage.loadHostRecord(rolloutId, record.hostname),
+        storage.hostRecordsForRollout(rolloutId),
+        storage.allHostRecords
+      ]
+      for (const read of reads) {
         const error = yield* Effect.flip(read)
         expect(error._tag).toBe("StorageError")
         expect(error.reason).toBe("Decode")
