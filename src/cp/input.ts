@@ -58,6 +58,8 @@ export type ReducerInput = Data.TaggedEnum<{
   }
   ManifestSetUpdated: { readonly manifests: VerifiedManifests }
   PlanTick: {}
+  /** Completes `reply` once every input offered before it has been processed (tests, shutdown). */
+  Barrier: { readonly reply: Deferred.Deferred<void> }
 }>
 /** Constructors of {@link ReducerInput}. */
 export const ReducerInput = Data.taggedEnum<ReducerInput>()

@@ -62,6 +62,8 @@ export interface CpReducerService {
   readonly state: Effect.Effect<ReducerState>
   /** Inputs waiting in the queue. */
   readonly backlog: Effect.Effect<number>
+  /** Waits until every input offered before the call has been processed (offers wait for room). */
+  readonly barrier: Effect.Effect<void>
 }
 
 /** The CP's single mutator. */
@@ -245,7 +247,17 @@ export const layer = (
             yield* provide(processRolloutEvent(ctx, a.rolloutId, { _tag: "WaveAdvanced", rolloutId: a.rolloutId, fromWave: a.fromWave, toWave: a.toWave, at: now }))
           }
           if (advanced.length > 0) fleetState = yield* loadFleetState(manifests)
-          for (const action of planNext(manifests.set, fleetState, quarantines, now)) yield* provide(applyPlanAction(ctx, action))
+          const actions = planNext(manifests.set, fleetState, quarantines, now)
+          for (const action of actions) yield* provide(applyPlanAction(ctx, action))
+          // Newly opened rollouts have no fleet-state summary in this pass, so the planner could not
+          // dispatch them yet; the reference waits for the next tick (up to 15 s). We plan once more
+          // at once, so a new release starts dispatching as soon as it is verified.
+          if (actions.some((a) => a._tag === "OpenRollout")) {
+            const reopened = yield* loadFleetState(manifests)
+            for (const action of planNext(manifests.set, reopened, quarantines, now)) {
+              if (action._tag !== "OpenRollout") yield* provide(applyPlanAction(ctx, action))
+            }
+          }
           if (journal.entries.length > 0) yield* eventLog.appendBatch(journal.entries)
         })
         const committed = yield* Effect.either(storage.transaction(body))
@@ -269,6 +281,10 @@ export const layer = (
               continue
             }
             yield* flush
+            if (input._tag === "Barrier") {
+              yield* Deferred.succeed(input.reply, undefined)
+              continue
+            }
             if (input._tag === "ManifestSetUpdated") yield* Ref.update(stateRef, (s) => ({ ...s, manifests: input.manifests }))
             yield* runPlan
           }
@@ -283,7 +299,15 @@ export const layer = (
       return {
         offer: (input) => Queue.offer(queue, input),
         state: Ref.get(stateRef),
-        backlog: Queue.size(queue)
+        backlog: Queue.size(queue),
+        barrier: Effect.gen(function* () {
+          const reply = yield* Deferred.make<void>()
+          yield* Effect.repeat(Queue.offer(queue, ReducerInput.Barrier({ reply })), {
+            until: (accepted) => accepted,
+            schedule: Schedule.spaced("10 millis")
+          })
+          yield* Deferred.await(reply)
+        })
       } satisfies CpReducerService
     })
   )

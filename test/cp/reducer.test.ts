@@ -1,0 +1,146 @@
+/**
+ * The CP reducer over in-memory storage: opening rollouts, wave-by-wave dispatch, mirroring agent
+ * events through `step()`, terminal detection, halting on failure with quarantine, heartbeat
+ * recovery after a database wipe, and idempotent duplicates.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Option } from "effect"
+import type { HostId, HostRolloutState, RemoteEvent, RolloutId, Timestamp } from "../../src/domain/index.js"
+import { CpReducer, EventLogWriter, HostEventOutcome, ReducerInput } from "../../src/cp/index.js"
+import { EventLog, Storage } from "../../src/ports/index.js"
+import { fleet, manifests, T0 } from "../planner/builders.js"
+import { clockAt, happyEvents, publish, send, tick, withCp } from "./support.js"
+import { Deferred } from "effect"
+
+const twoWaves = fleet({ hosts: { h1: { channel: "stable" }, h2: { channel: "stable" } }, waves: { stable: [["h1"], ["h2"]] } })
+const RID = "stable@r1"
+
+const record = (host: string) =>
+  Effect.flatMap(Storage, (s) => s.loadHostRecord(RID as RolloutId, host as HostId)).pipe(Effect.map(Option.getOrThrow))
+const dispatches = (host: string) => Effect.flatMap(Storage, (s) => s.dispatchesForHost(host as HostId))
+const rollout = Effect.flatMap(Storage, (s) => s.loadRollout(RID as RolloutId)).pipe(Effect.map(Option.getOrThrow))
+
+/** Sends the full happy path for a host and checks every event was applied. */
+const converge = (host: string) =>
+  Effect.gen(function* () {
+    const r: HostRolloutState = yield* record(host)
+    const now = (T0 + 60_000) as Timestamp
+    for (const e of happyEvents(r.targetClosure, now, r.soakDueAt as Timestamp, r.lastEventSeq)) {
+      const outcome = yield* send(host, RID, e)
+      expect(outcome._tag, `${host} ${e._tag}`).toBe("Applied")
+    }
+  })
+
+describe("CP reducer", () => {
+  it.effect("opens the rollout, dispatches wave 0, promotes wave 1 once wave 0 converged, then ends Terminal", () =>
+    Effect.gen(function* () {
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      expect((yield* rollout).state).toBe("Active")
+      expect((yield* record("h1")).state).toBe("Pending")
+      expect((yield* dispatches("h1")).map((d) => d.rolloutId)).toEqual([RID])
+      expect(yield* dispatches("h2")).toEqual([])
+
+      yield* converge("h1")
+      expect((yield* record("h1")).state).toBe("Converged")
+      yield* tick
+      expect((yield* rollout).currentWave).toBe(1)
+      expect((yield* dispatches("h2")).length).toBe(1)
+
+      yield* converge("h2")
+      const done = yield* rollout
+      expect(done.state).toBe("Terminal")
+      expect(done.terminalAt).not.toBeNull()
+    }).pipe(withCp)
+  )
+
+  it.effect("a duplicate event is idempotent: Duplicate outcome, one log entry, state unchanged", () =>
+    Effect.gen(function* () {
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      const [ack] = happyEvents("h1-closure", T0, T0)
+      expect((yield* send("h1", RID, ack as RemoteEvent))._tag).toBe("Applied")
+      const again = yield* send("h1", RID, ack as RemoteEvent)
+      expect(again).toEqual(HostEventOutcome.Duplicate({ lastEventSeq: 1 }))
+      const log = yield* Effect.flatMap(EventLog, (l) => l.byHost("h1" as HostId))
+      expect(log.filter((e) => e.kind === "agent_event")).toHaveLength(1)
+    }).pipe(withCp)
+  )
+
+  it.effect("an event for an unknown rollout is refused and changes nothing", () =>
+    Effect.gen(function* () {
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      const writer = yield* EventLogWriter
+      yield* writer.flush
+      const before = yield* Effect.flatMap(EventLog, (l) => l.lastSeq)
+      const outcome = yield* send("h1", "stable@zzz", happyEvents("x", T0, T0)[0] as RemoteEvent)
+      expect(outcome._tag).toBe("UnknownRecord")
+      yield* writer.flush
+      expect(yield* Effect.flatMap(EventLog, (l) => l.lastSeq)).toBe(before)
+    }).pipe(withCp)
+  )
+
+  it.effect("an illegal event is Rejected with the typed TransitionError", () =>
+    Effect.gen(function* () {
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      const converged = happyEvents("h1-closure", T0, T0)[2] as RemoteEvent
+      const outcome = yield* send("h1", RID, converged)
+      expect(outcome._tag === "Rejected" ? outcome.error._tag : outcome._tag).toBe("IllegalForState")
+      expect((yield* record("h1")).state).toBe("Pending")
+    }).pipe(withCp)
+  )
+
+  it.effect("a failing canary under rollback-and-halt: rollout Failed, closure quarantined, wave 1 never dispatched", () =>
+    Effect.gen(function* () {
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      const at = (T0 + 30_000) as Timestamp
+      const events: ReadonlyArray<RemoteEvent> = [
+        { _tag: "RemoteDispatchAck", currentClosureAtDispatch: "prior" as never, receivedAt: at, seq: 1 },
+        { _tag: "RemoteActivationCompleted", observedCurrentClosure: "h1-closure" as never, exitCode: 0, completedAt: at, seq: 2 },
+        { _tag: "RemoteFailed", failedAt: at, sustainedDurationSecs: 120, failingProbes: ["http"], policyApplied: "rollback-and-halt", seq: 3 },
+        { _tag: "RemoteRollbackComplete", revertedToClosure: "prior" as never, exitCode: 0, completedAt: at, seq: 4 }
+      ]
+      for (const e of events) expect((yield* send("h1", RID, e))._tag).toBe("Applied")
+      expect((yield* record("h1")).state).toBe("Reverted")
+      expect((yield* rollout).state).toBe("Failed")
+      const reducer = yield* CpReducer
+      expect((yield* reducer.state).quarantines.get("stable" as never)?.has("h1-closure" as never)).toBe(true)
+      expect((yield* Effect.flatMap(Storage, (s) => s.listQuarantines)).map((q) => q.closureHash)).toEqual(["h1-closure"])
+      yield* clockAt(3600)
+      yield* tick
+      expect(yield* dispatches("h2")).toEqual([])
+      expect((yield* rollout).currentWave).toBe(0)
+    }).pipe(withCp)
+  )
+
+  it.effect("the plan tick runs on its own every 15 s (TestClock)", () =>
+    Effect.gen(function* () {
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      const reducer = yield* CpReducer
+      const first = (yield* reducer.state).lastPlanAt
+      yield* clockAt(16)
+      yield* reducer.barrier
+      expect((yield* reducer.state).lastPlanAt).toBeGreaterThan(first ?? 0)
+    }).pipe(withCp)
+  )
+
+  it.effect("heartbeat recovery: after a database wipe, a heartbeat at the target closure brings a Pending host to Converged", () =>
+    Effect.gen(function* () {
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      yield* clockAt(600)
+      const reducer = yield* CpReducer
+      const reply = yield* Deferred.make<import("../../src/cp/index.js").HeartbeatReply, string>()
+      yield* reducer.offer(
+        ReducerInput.HeartbeatReceived({ host: "h1" as HostId, rolloutId: null, currentClosure: "h1-closure" as never, at: (T0 + 600_000) as Timestamp, reply })
+      )
+      const answer = yield* Deferred.await(reply)
+      expect((yield* record("h1")).state).toBe("Converged")
+      expect(answer.bootstrapRollouts).toEqual([])
+      const h2 = yield* Deferred.make<import("../../src/cp/index.js").HeartbeatReply, string>()
+      yield* reducer.offer(
+        ReducerInput.HeartbeatReceived({ host: "h2" as HostId, rolloutId: null, currentClosure: "h2-closure" as never, at: (T0 + 600_000) as Timestamp, reply: h2 })
+      )
+      const h2answer = yield* Deferred.await(h2)
+      // h2 is in wave 1 and wave 0 was only just done: the wave gate still holds, so no synthesis.
+      expect(h2answer.bootstrapRollouts.map((s) => s.state)).toEqual(["Pending"])
+    }).pipe(withCp)
+  )
+})
