@@ -236,10 +236,11 @@ export const normalizeRolloutPolicies = (fleet: FleetResolved): FleetResolved =>
 /** A channel's `freshnessWindow` (minutes on the wire) in seconds. */
 export const freshnessWindowSeconds = (channel: FleetChannel): number => channel.freshnessWindow * 60
 
-/** The index of the first fleet wave of `channel` that lists `host`, or `undefined` when none does. */
-export const fleetWaveIndex = (fleet: FleetResolved, channel: ChannelId, host: HostId): number | undefined => {
-  const waves = fleet.waves[channel]
-  if (waves === undefined) return undefined
-  const index = waves.findIndex((w) => w.hosts.includes(host))
-  return index < 0 ? undefined : index
+/** Each host listed in a channel's fleet waves mapped to the index of the first wave listing it. */
+export const firstWaveIndex = (waves: ReadonlyArray<FleetWave>): ReadonlyMap<HostId, number> => {
+  const index = new Map<HostId, number>()
+  waves.forEach((wave, i) => {
+    for (const h of wave.hosts) if (!index.has(h)) index.set(h, i)
+  })
+  return index
 }

@@ -7,7 +7,7 @@
  * `hosts` sorted, so its canonical JSON (and hence its signature) is stable. No crypto here.
  */
 import { Data, Either, Schema } from "effect"
-import { ArtifactMeta, compareStrings, type FleetResolved, resolveSelector } from "./fleet.js"
+import { ArtifactMeta, compareStrings, firstWaveIndex, type FleetResolved, resolveSelector } from "./fleet.js"
 import { ChannelId, ChannelRef, ClosureHash, HostId, makeRolloutId, type RolloutId } from "./ids.js"
 import { HealthGate, Selector } from "./policy.js"
 import { WaveIndex } from "./rollout.js"
@@ -87,13 +87,12 @@ export const projectManifest = (
   if (policy === undefined) {
     return Either.left(new ManifestProjectionError({ channel, reason: "unknown-policy", policy: channelDef.rolloutPolicy }))
   }
-  const waves = fleet.waves[channel] ?? []
+  const firstWave = firstWaveIndex(fleet.waves[channel] ?? [])
   const hostSet: Array<ManifestHost> = []
   for (const hostname of Object.keys(fleet.hosts) as Array<HostId>) {
     const host = fleet.hosts[hostname]
     if (host === undefined || host.channel !== channel || host.closureHash === null) continue
-    const wave = waves.findIndex((w) => w.hosts.includes(hostname))
-    hostSet.push({ hostname, waveIndex: wave < 0 ? 0 : wave, targetClosure: host.closureHash })
+    hostSet.push({ hostname, waveIndex: firstWave.get(hostname) ?? 0, targetClosure: host.closureHash })
   }
   if (hostSet.length === 0) return Either.right(null)
   hostSet.sort((a, b) => compareStrings(a.hostname, b.hostname))

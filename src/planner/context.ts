@@ -1,45 +1,28 @@
 /**
- * The per-tick gate context: the planner inputs plus indexes derived from them once per tick
- * (host → wave, edges by gated end, prepared budgets, live in-flight counts, failing-probe prefix
- * sums), so that gating n hosts costs O(n log n) instead of the reference's O(n²) scans.
+ * The per-tick gate context: the planner inputs, the manifest-set index (see manifestIndex.ts)
+ * and what depends on the fleet state (each rollout's prepared budgets, live in-flight counts,
+ * failing-probe prefix sums), so that gating n hosts costs O(n log n) instead of the reference's
+ * O(n²) scans.
  *
  * Invariant: a context is a pure function of (manifests, fleetState, quarantines); every index
- * answers exactly what a direct scan of those inputs would (budget membership falls back to a
- * Set when a frozen host list is not sorted, so an unsorted producer cannot fool the gate).
+ * answers exactly what a direct scan of those inputs would.
  */
-import type { ChannelEdge, HostEdge } from "../domain/fleet.js"
-import { compareStrings, selectorKey, selectorSummary } from "../domain/fleet.js"
-import type { HostState } from "../domain/hostState.js"
-import type { ChannelId, HostId, RolloutId } from "../domain/ids.js"
-import type { RolloutBudget } from "../domain/manifest.js"
+import { type ChannelId, type HostId, makeRolloutId, type RolloutId } from "../domain/ids.js"
+import type { ChannelEdge } from "../domain/fleet.js"
+import { isBudgetInFlight, type PreparedBudget, prepareBudget } from "./budgets.js"
 import type { GateBlock } from "./gateBlock.js"
+import { type ManifestIndex, manifestIndexOf } from "./manifestIndex.js"
 import type { DispatchCandidate, FleetState, ManifestSet, QuarantineSet, TickDispatched } from "./types.js"
 
-/** A frozen budget ready for gating: identity key, summary, effective max and membership test. */
-export interface PreparedBudget {
-  readonly budget: RolloutBudget
-  /** `selectorKey(budget.selector)`: the budget's identity across rollouts and in the tick accumulator. */
-  readonly key: string
-  readonly summary: string
-  /** The effective max in flight, or null when the budget sets no limit. */
-  readonly max: number | null
-  /** Whether the budget's frozen host list contains a host. */
-  readonly has: (host: HostId) => boolean
-}
-
 /** The planner inputs and the indexes derived from them for one tick. */
-export interface GateContext {
+export interface GateContext extends Omit<ManifestIndex, "fleet" | "rollouts" | "budgets"> {
   readonly manifests: ManifestSet
   readonly fleetState: FleetState
   readonly quarantines: QuarantineSet
-  /** Per channel with a non-empty `fleet.waves` entry: each listed host's first wave index. */
-  readonly waveIndex: ReadonlyMap<ChannelId, ReadonlyMap<HostId, number>>
-  /** Host edges grouped by their `gated` host, in fleet order. */
-  readonly hostEdgesByGated: ReadonlyMap<HostId, ReadonlyArray<HostEdge>>
-  /** Channel edges grouped by their `gated` channel, in fleet order. */
-  readonly channelEdgesByGated: ReadonlyMap<ChannelId, ReadonlyArray<ChannelEdge>>
-  /** Each rollout's budgets, prepared, in manifest order. */
+  /** Each rollout's budgets (its summary's frozen list), prepared, in order. */
   readonly budgets: ReadonlyMap<RolloutId, ReadonlyArray<PreparedBudget>>
+  /** The channel-edges verdict per gated channel (it depends on the channel only). */
+  readonly channelEdgeBlocks: ReadonlyMap<ChannelId, GateBlock | null>
   /** Live in-flight (Activating or Soaking) hosts per budget key, summed over every rollout. */
   readonly liveInFlight: ReadonlyMap<string, number>
   /**
@@ -47,64 +30,6 @@ export interface GateContext {
    * of the rollout channel's fleet waves `[0, w)`, counted per wave listing as the reference does.
    */
   readonly failingBeforeWave: ReadonlyMap<RolloutId, ReadonlyArray<number>>
-}
-
-/** Activating or Soaking: what a disruption budget counts (Pending is not in flight). */
-export const isBudgetInFlight = (state: HostState): boolean => state === "Activating" || state === "Soaking"
-
-/**
- * A budget's effective max in flight. DESIGN.md ("where we do better", spec A5): `maxInFlightPct`
- * is honoured as `ceil(pct × |budget hosts| / 100)`; with both limits set the smaller wins; with
- * neither the budget does not limit (the reference skips a budget whose `maxInFlight` is null).
- */
-export const effectiveMaxInFlight = (budget: RolloutBudget): number | null => {
-  const pct = budget.maxInFlightPct === null ? null : Math.ceil((budget.maxInFlightPct * budget.hosts.length) / 100)
-  if (budget.maxInFlight === null) return pct
-  return pct === null ? budget.maxInFlight : Math.min(budget.maxInFlight, pct)
-}
-
-const isStrictlySorted = (values: ReadonlyArray<string>): boolean => {
-  for (let i = 1; i < values.length; i++) if (compareStrings(values[i - 1] as string, values[i] as string) >= 0) return false
-  return true
-}
-
-const binarySearchHas = (sorted: ReadonlyArray<string>, value: string): boolean => {
-  let lo = 0
-  let hi = sorted.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    const c = compareStrings(sorted[mid] as string, value)
-    if (c === 0) return true
-    if (c < 0) lo = mid + 1
-    else hi = mid - 1
-  }
-  return false
-}
-
-/** Membership in a host list: binary search when it is sorted (as producers must write it), else a Set. */
-const membership = (hosts: ReadonlyArray<HostId>): ((host: HostId) => boolean) => {
-  if (isStrictlySorted(hosts)) return (host) => binarySearchHas(hosts, host)
-  const set = new Set<string>(hosts)
-  return (host) => set.has(host)
-}
-
-const prepareBudget = (budget: RolloutBudget): PreparedBudget => ({
-  budget,
-  key: selectorKey(budget.selector),
-  summary: selectorSummary(budget.selector),
-  max: effectiveMaxInFlight(budget),
-  has: membership(budget.hosts)
-})
-
-const groupBy = <K, V>(items: ReadonlyArray<V>, keyOf: (v: V) => K): Map<K, Array<V>> => {
-  const out = new Map<K, Array<V>>()
-  for (const item of items) {
-    const key = keyOf(item)
-    const group = out.get(key)
-    if (group === undefined) out.set(key, [item])
-    else group.push(item)
-  }
-  return out
 }
 
 /** The first budget per key, in order: the one a rollout contributes to a key's live count. */
@@ -152,34 +77,44 @@ export const failingPrefix = (
   return prefix
 }
 
+/**
+ * The channel-edges verdict of a channel: the first edge (fleet order) gating it whose predecessor
+ * has a manifest and either no rollout row yet (it is about to open: fresh-boot protection) or a
+ * rollout with `terminalAt` null. A predecessor without a verified manifest means "no predecessor
+ * work". Only `terminalAt` counts (spec A7: Failed/Reverted/Superseded do not release; one Deferred
+ * host keeps the predecessor non-terminal, spec A8).
+ */
+const channelEdgeBlock = (manifests: ManifestSet, fleetState: FleetState, edges: ReadonlyArray<ChannelEdge>): GateBlock | null => {
+  for (const edge of edges) {
+    const predecessor = manifests.rollouts.get(edge.gates)
+    if (predecessor === undefined) continue
+    const summary = fleetState.rollouts.get(makeRolloutId(edge.gates, predecessor.channelRef))
+    if (summary === undefined || summary.terminalAt === null) return { _tag: "ChannelEdges", predecessorChannel: edge.gates }
+  }
+  return null
+}
+
 /** Builds the gate context of one tick. Pure: the same inputs give an equivalent context. */
 export const makeGateContext = (manifests: ManifestSet, fleetState: FleetState, quarantines: QuarantineSet): GateContext => {
-  const fleet = manifests.fleet
-  const waveIndex = new Map<ChannelId, Map<HostId, number>>()
-  for (const channel of Object.keys(fleet.waves) as Array<ChannelId>) {
-    const waves = fleet.waves[channel] ?? []
-    if (waves.length === 0) continue
-    const index = new Map<HostId, number>()
-    waves.forEach((wave, i) => {
-      for (const h of wave.hosts) if (!index.has(h)) index.set(h, i)
-    })
-    waveIndex.set(channel, index)
-  }
+  const index = manifestIndexOf(manifests)
   const budgets = new Map<RolloutId, ReadonlyArray<PreparedBudget>>()
-  for (const [rid, summary] of fleetState.rollouts) budgets.set(rid, summary.budgets.map(prepareBudget))
+  for (const [rid, summary] of fleetState.rollouts) budgets.set(rid, index.budgets.get(summary.budgets) ?? summary.budgets.map(prepareBudget))
   const failingBeforeWave = new Map<RolloutId, ReadonlyArray<number>>()
   for (const [rid, perHost] of fleetState.outstandingFailingEnforceProbes) {
     const channel = fleetState.rollouts.get(rid)?.channel
-    if (channel !== undefined) failingBeforeWave.set(rid, failingPrefix(fleet.waves[channel] ?? [], perHost))
+    if (channel !== undefined) failingBeforeWave.set(rid, failingPrefix(manifests.fleet.waves[channel] ?? [], perHost))
   }
   return {
     manifests,
     fleetState,
     quarantines,
-    waveIndex,
-    hostEdgesByGated: groupBy(fleet.edges, (e) => e.gated),
-    channelEdgesByGated: groupBy(fleet.channelEdges, (e) => e.gated),
+    waveIndex: index.waveIndex,
+    hostEdgesByGated: index.hostEdgesByGated,
+    channelEdgesByGated: index.channelEdgesByGated,
     budgets,
+    channelEdgeBlocks: new Map(
+      Array.from(index.channelEdgesByGated, ([channel, edges]) => [channel, channelEdgeBlock(manifests, fleetState, edges)] as const)
+    ),
     liveInFlight: countLiveInFlight(fleetState, budgets),
     failingBeforeWave
   }

@@ -5,6 +5,7 @@
  * Invariant: nothing in this folder performs I/O, reads a clock or throws.
  */
 export * from "./actions.js"
+export * from "./budgets.js"
 export * from "./context.js"
 export * from "./evaluate.js"
 export * from "./explain.js"
@@ -16,6 +17,7 @@ export * from "./gates/disruptionBudget.js"
 export * from "./gates/hostEdges.js"
 export * from "./gates/quarantine.js"
 export * from "./gates/wavePromotion.js"
+export * from "./manifestIndex.js"
 export * from "./planNext.js"
 export * from "./soak.js"
 export * from "./types.js"

@@ -7,7 +7,6 @@
  * channels, rollout ids and hostnames in sorted order, every OpenRollout before any dispatch
  * action, so the hosts that win a scarce budget slot do not depend on map insertion order.
  */
-import type { HostRolloutState } from "../domain/hostState.js"
 import { makeRolloutId } from "../domain/ids.js"
 import type { Timestamp } from "../domain/time.js"
 import type { OpenRollout, PlanAction } from "./actions.js"
@@ -31,26 +30,6 @@ export const openRollouts = (manifests: ManifestSet, fleetState: FleetState): Re
   return out
 }
 
-/** A host record phase B gates, with its rollout's channel. */
-export interface DispatchEntry {
-  readonly candidate: DispatchCandidate
-  readonly record: HostRolloutState
-}
-
-/** Phase B's candidates in order: non-terminal rollouts by id, then Pending unacked records by hostname. */
-export function* dispatchCandidates(fleetState: FleetState): Generator<DispatchEntry> {
-  for (const rolloutId of sortedKeys(fleetState.rollouts)) {
-    const summary = fleetState.rollouts.get(rolloutId)
-    const records = fleetState.hostStates.get(rolloutId)
-    if (summary === undefined || summary.terminalAt !== null || records === undefined) continue
-    for (const host of sortedKeys(records)) {
-      const record = records.get(host)
-      if (record === undefined || record.state !== "Pending" || record.dispatchAckedAt !== null) continue
-      yield { candidate: { rolloutId, host, targetClosure: record.targetClosure, channel: summary.channel }, record }
-    }
-  }
-}
-
 /** The result of phase B: its actions and the final per-tick budget accumulator. */
 export interface DispatchPhase {
   readonly actions: ReadonlyArray<PlanAction>
@@ -64,16 +43,27 @@ export interface DispatchPhase {
 export const dispatchPhase = (ctx: GateContext, now: Timestamp, stopBefore?: (c: DispatchCandidate) => boolean): DispatchPhase => {
   const actions: Array<PlanAction> = []
   const tick = new Map<string, number>()
-  for (const { candidate: c, record } of dispatchCandidates(ctx.fleetState)) {
-    if (stopBefore?.(c) === true) break
-    const block = evaluateForDispatch(ctx, c, tick)
-    if (block !== null) {
-      actions.push({ _tag: "DeferDispatch", host: c.host, rollout: c.rolloutId, gate: gateDiscriminator(block), reason: gateReason(block), block })
-      continue
+  const { fleetState } = ctx
+  // Candidates: non-terminal rollouts by id, then Pending unacked records by hostname.
+  for (const rolloutId of sortedKeys(fleetState.rollouts)) {
+    const summary = fleetState.rollouts.get(rolloutId)
+    const records = fleetState.hostStates.get(rolloutId)
+    if (summary === undefined || summary.terminalAt !== null || records === undefined) continue
+    const budgets = ctx.budgets.get(rolloutId) ?? []
+    for (const host of sortedKeys(records)) {
+      const record = records.get(host)
+      if (record === undefined || record.state !== "Pending" || record.dispatchAckedAt !== null) continue
+      const c: DispatchCandidate = { rolloutId, host, targetClosure: record.targetClosure, channel: summary.channel }
+      if (stopBefore?.(c) === true) return { actions, tickDispatched: tick }
+      const block = evaluateForDispatch(ctx, c, tick)
+      if (block !== null) {
+        actions.push({ _tag: "DeferDispatch", host, rollout: rolloutId, gate: gateDiscriminator(block), reason: gateReason(block), block })
+        continue
+      }
+      // Count the host against every budget that lists it (even unlimited ones) before the next host.
+      for (const b of budgets) if (b.has(host)) tick.set(b.key, (tick.get(b.key) ?? 0) + 1)
+      actions.push({ _tag: "QueueDispatch", host, rollout: rolloutId, targetClosure: record.targetClosure, soakDueAt: record.soakDueAt ?? now })
     }
-    // Count the host against every budget that lists it (even unlimited ones) before the next host.
-    for (const b of ctx.budgets.get(c.rolloutId) ?? []) if (b.has(c.host)) tick.set(b.key, (tick.get(b.key) ?? 0) + 1)
-    actions.push({ _tag: "QueueDispatch", host: c.host, rollout: c.rolloutId, targetClosure: c.targetClosure, soakDueAt: record.soakDueAt ?? now })
   }
   return { actions, tickDispatched: tick }
 }

@@ -10,6 +10,7 @@ import type { HostRolloutState } from "../domain/hostState.js"
 import type { ChannelId, ChannelRef, ClosureHash, HostId, RolloutId } from "../domain/ids.js"
 import type { RolloutBudget, RolloutManifest } from "../domain/manifest.js"
 import type { Timestamp } from "../domain/time.js"
+import type { ManifestIndex } from "./manifestIndex.js"
 
 /**
  * The verified inputs of a tick: the fleet and, per channel, its current rollout manifest. A
@@ -22,6 +23,8 @@ import type { Timestamp } from "../domain/time.js"
 export interface ManifestSet {
   readonly fleet: FleetResolved
   readonly rollouts: ReadonlyMap<ChannelId, RolloutManifest>
+  /** Optional precomputed indexes (see `prepareManifestSet`); ignored unless built for these objects. */
+  readonly index?: ManifestIndex
 }
 
 /** What the planner knows of one rollout row (it reads `currentWave`; the applier writes it). */

@@ -11,7 +11,8 @@ import {
   effectiveMaxInFlight,
   explain,
   type PlanAction,
-  planNext
+  planNext,
+  prepareManifestSet
 } from "../../src/planner/index.js"
 import { ch, fleet, fleetState, hid, manifests, noQuarantine, quarantine, record, rid, T0 } from "./builders.js"
 
@@ -183,5 +184,21 @@ describe("advanceCurrentWaves", () => {
     const before = fleetState([{ id: "s@r1", currentWave: 0 }], [{ rollout: "s@r1", host: "h1", state: "Converged" }])
     advanceCurrentWaves(set, before)
     expect(before.rollouts.get(rid("s@r1"))?.currentWave).toBe(0)
+  })
+})
+
+describe("prepareManifestSet", () => {
+  const f = fleet({ hosts: { h1: { channel: "s" }, h2: { channel: "s" } }, waves: { s: [["h1"], ["h2"]] } })
+  const set = manifests(f, { s: "r1" })
+  const state = fleetState([{ id: "s@r1" }], ["h1", "h2"].map((host) => ({ rollout: "s@r1", host, state: "Pending" as const })), [], set)
+
+  it("a prepared set plans exactly as the plain one", () => {
+    expect(planNext(prepareManifestSet(set), state, noQuarantine, T0)).toEqual(planNext(set, state, noQuarantine, T0))
+  })
+
+  it("an index built for other objects is ignored, so it can never go stale", () => {
+    const flat = manifests(fleet({ hosts: { h1: { channel: "s" }, h2: { channel: "s" } } }), { s: "r1" })
+    const stale = { ...set, index: prepareManifestSet(flat).index }
+    expect(summary(planNext(stale, state, noQuarantine, T0))).toEqual(["queue h1", "defer h2 wave-promotion: host_wave=1 > current_wave=0"])
   })
 })

@@ -19,6 +19,7 @@ import {
   type FleetState,
   type ManifestSet,
   planNext,
+  prepareManifestSet,
   type QuarantineSet
 } from "../../src/planner/index.js"
 import { type BudgetSpec, ch, closure, fleet, type FleetSpec, fleetState, manifests, T0 } from "./builders.js"
@@ -152,7 +153,7 @@ const inFlightByKey = (state: FleetState, records: ReadonlyMap<RolloutId, Readon
 
 describe("planNext: properties", () => {
   it.prop(
-    "deterministic: same input gives the same output, whatever the maps' insertion order",
+    "deterministic: same input gives the same output, whatever the maps' insertion order or a prepared index",
     [arbScenario],
     ([s]) => {
       const plain = materialize(s, null)
@@ -160,6 +161,7 @@ describe("planNext: properties", () => {
       const out = planNext(plain.set, plain.state, plain.quarantines, T0)
       expect(planNext(plain.set, plain.state, plain.quarantines, T0)).toEqual(out)
       expect(planNext(shuffled.set, shuffled.state, shuffled.quarantines, T0)).toEqual(out)
+      expect(planNext(prepareManifestSet(shuffled.set), shuffled.state, shuffled.quarantines, T0)).toEqual(out)
     },
     { fastCheck: { numRuns: 300 } }
   )
