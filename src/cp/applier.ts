@@ -10,7 +10,7 @@
 import { Effect, Either, Option } from "effect"
 import type { HostEffect } from "../domain/effects.js"
 import { type HostRolloutState, newPending } from "../domain/hostState.js"
-import type { ChannelId, ClosureHash, HostId, RolloutId } from "../domain/ids.js"
+import { type ChannelId, type ClosureHash, type HostId, type RolloutId, rolloutChannel } from "../domain/ids.js"
 import type { ProbeSubResult } from "../domain/probe.js"
 import type { RolloutEffect, RolloutEvent } from "../domain/rollout.js"
 import { formatRfc3339, type Timestamp } from "../domain/time.js"
@@ -142,6 +142,10 @@ export const applyHostEffect = (ctx: ApplyContext, effect: HostEffect): Effect.E
     }
   })
 
+/** The soak of a policy wave, 60 minutes when the policy gives none. */
+const soakMinutesFor = (ctx: ApplyContext, channel: ChannelId, waveIndex: number): number =>
+  resolvePolicy(ctx.manifests, channel)?.waves[waveIndex]?.soakMinutes ?? DEFAULT_SOAK_MINUTES
+
 /** Creates one host's Pending record at open time (soak computed from the policy wave) and joins it to the rollout. */
 const openHostRecord = (
   ctx: ApplyContext,
@@ -151,7 +155,7 @@ const openHostRecord = (
 ) =>
   Effect.gen(function* () {
     const storage = yield* Storage
-    const soakMinutes = resolvePolicy(ctx.manifests, channel)?.waves[host.waveIndex]?.soakMinutes ?? DEFAULT_SOAK_MINUTES
+    const soakMinutes = soakMinutesFor(ctx, channel, host.waveIndex)
     const record: HostRolloutState = newPending({
       rolloutId,
       hostname: host.hostname,
@@ -189,6 +193,27 @@ const openRollout = (ctx: ApplyContext, action: OpenRollout) =>
     ctx.journal.entries.push(planActionEntry(ctx.now, action, { hosts: manifest.hostSet.map((h) => h.hostname) }))
   })
 
+/**
+ * The soak deadline of a dispatch. The reference fixes it when the rollout opens (spec §9.11), so
+ * a later wave dispatched after the soak time has passed would converge with no soak at all — a
+ * gate that never fires. We restart the soak window when the host is actually dispatched: the
+ * deadline is at least `now + soak of the host's policy wave`, and the Pending record (not yet
+ * acked, so nothing else reads it) is updated to match in the same transaction.
+ */
+const dispatchSoakDueAt = (ctx: ApplyContext, action: QueueDispatch) =>
+  Effect.gen(function* () {
+    const storage = yield* Storage
+    const channel = rolloutChannel(action.rollout)
+    const wave = ctx.manifests.set.rollouts.get(channel)?.hostSet.find((h) => h.hostname === action.host)?.waveIndex ?? 0
+    const due = computeSoakDueAt(ctx.now, soakMinutesFor(ctx, channel, wave))
+    if (due <= action.soakDueAt) return action.soakDueAt
+    const record = yield* storage.loadHostRecord(action.rollout, action.host)
+    if (Option.isSome(record) && record.value.state === "Pending" && record.value.dispatchAckedAt === null) {
+      yield* storage.upsertHostRecord({ ...record.value, soakDueAt: due })
+    }
+    return due
+  })
+
 const queueDispatch = (ctx: ApplyContext, action: QueueDispatch) =>
   Effect.gen(function* () {
     const storage = yield* Storage
@@ -197,7 +222,7 @@ const queueDispatch = (ctx: ApplyContext, action: QueueDispatch) =>
       hostname: action.host,
       rolloutId: action.rollout,
       targetClosure: action.targetClosure,
-      soakDueAt: action.soakDueAt,
+      soakDueAt: yield* dispatchSoakDueAt(ctx, action),
       enqueuedAt: ctx.now
     })
     ctx.journal.afterCommit.push(notifier.kick(action.host))

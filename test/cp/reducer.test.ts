@@ -53,6 +53,18 @@ describe("CP reducer", () => {
     }).pipe(withCp)
   )
 
+  it.effect("a later wave gets its full soak window from its own dispatch, not from the rollout's opening (spec §9.11)", () =>
+    Effect.gen(function* () {
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      yield* converge("h1")
+      yield* clockAt(7200)
+      yield* tick
+      const [dispatch] = yield* dispatches("h2")
+      expect(dispatch?.soakDueAt).toBe(T0 + 7200_000 + 5 * 60_000)
+      expect((yield* record("h2")).soakDueAt).toBe(dispatch?.soakDueAt)
+    }).pipe(withCp)
+  )
+
   it.effect("a duplicate event is idempotent: Duplicate outcome, one log entry, state unchanged", () =>
     Effect.gen(function* () {
       yield* publish(manifests(twoWaves, { stable: "r1" }))
