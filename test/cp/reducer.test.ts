@@ -60,7 +60,8 @@ describe("CP reducer", () => {
       yield* clockAt(7200)
       yield* tick
       const [dispatch] = yield* dispatches("h2")
-      expect(dispatch?.soakDueAt).toBe(T0 + 7200_000 + 5 * 60_000)
+      // h2 is fleet wave 1; policy `p` has one wave only, so its soak is the 60-minute default (spec A11).
+      expect(dispatch?.soakDueAt).toBe(T0 + 7200_000 + 60 * 60_000)
       expect((yield* record("h2")).soakDueAt).toBe(dispatch?.soakDueAt)
     }).pipe(withCp)
   )
