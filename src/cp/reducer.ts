@@ -17,6 +17,7 @@ import { step } from "../machine/host.js"
 import { evaluateForDispatch } from "../planner/evaluate.js"
 import { makeGateContext } from "../planner/context.js"
 import { advanceCurrentWaves, buildFleetState, type ProbeFailureRow } from "../planner/fleetState.js"
+import { prepareManifestSet } from "../planner/manifestIndex.js"
 import { planNext } from "../planner/planNext.js"
 import type { FleetState, QuarantineSet } from "../planner/types.js"
 import type { StorageError } from "../ports/errors.js"
@@ -285,7 +286,11 @@ export const layer = (
               yield* Deferred.succeed(input.reply, undefined)
               continue
             }
-            if (input._tag === "ManifestSetUpdated") yield* Ref.update(stateRef, (s) => ({ ...s, manifests: input.manifests }))
+            if (input._tag === "ManifestSetUpdated") {
+              // Index the manifests once per update; every tick until the next update reuses it.
+              const manifests = { ...input.manifests, set: prepareManifestSet(input.manifests.set) }
+              yield* Ref.update(stateRef, (s) => ({ ...s, manifests }))
+            }
             yield* runPlan
           }
           yield* flush
