@@ -14,7 +14,11 @@ import { ChannelId, ClosureHash, HostId, ProbeName, RolloutId } from "../domain/
 import type { ChannelRef } from "../domain/ids.js"
 import type { RolloutRecord, RolloutState } from "../domain/rollout.js"
 import { Timestamp } from "../domain/time.js"
+import type { ProbeFailureCounts, QuarantineSet } from "../planner/types.js"
 import type { StorageError } from "./errors.js"
+
+/** The planner's inputs that Storage serves (defined once, in src/planner/types.ts). */
+export type { ProbeFailureCounts, QuarantineSet }
 
 /**
  * Host states that make a record "active" for a host (heartbeat synthesis and bootstrap).
@@ -54,8 +58,6 @@ export const QuarantineRecord = Schema.Struct({
 /** One quarantined closure on a channel. */
 export type QuarantineRecord = typeof QuarantineRecord.Type
 
-/** Quarantined closures per channel: the planner's quarantine gate input. */
-export type QuarantineSet = ReadonlyMap<ChannelId, ReadonlySet<ClosureHash>>
 
 /** One failing enforce-mode probe (or evidence control) observation, for the compliance-wave gate. */
 export const ProbeFailure = Schema.Struct({
@@ -71,11 +73,6 @@ export const ProbeFailure = Schema.Struct({
 /** One failing enforce-mode probe observation. */
 export type ProbeFailure = typeof ProbeFailure.Type
 
-/**
- * Distinct failing enforce probes (`COALESCE(controlId, probeName)`) per rollout and host; a
- * missing entry means 0. This is `FleetState.outstandingFailingEnforceProbes`.
- */
-export type ProbeFailureCounts = ReadonlyMap<RolloutId, ReadonlyMap<HostId, number>>
 
 /** An enrollment token nonce that has been used (replay protection). */
 export const TokenNonce = Schema.Struct({
