@@ -22,7 +22,7 @@ import { planNext } from "../planner/planNext.js"
 import type { FleetState, QuarantineSet } from "../planner/types.js"
 import type { StorageError } from "../ports/errors.js"
 import { EventLog } from "../ports/eventLog.js"
-import { Storage } from "../ports/storage.js"
+import { Storage, type StorageService } from "../ports/storage.js"
 import { type ApplyContext, applyHostEffect, applyPlanAction, processRolloutEvent } from "./applier.js"
 import { EventLogWriter } from "./eventLogWriter.js"
 import { HostEventOutcome, type HeartbeatReply, ReducerInput } from "./input.js"
@@ -78,6 +78,23 @@ const addQuarantine = (set: QuarantineSet, channel: ChannelId, closure: ClosureH
   return next
 }
 
+/**
+ * Loads what the planner needs from storage and builds the fleet state (also used read-only by
+ * the HTTP explain route). A failing probe-failure projection leaves the compliance gate inert.
+ */
+export const loadFleetStateFrom = (storage: StorageService, manifests: VerifiedManifests): Effect.Effect<FleetState, StorageError> =>
+  Effect.gen(function* () {
+    const records = yield* storage.allHostRecords
+    const rollouts = yield* storage.listRollouts()
+    const counts = yield* storage.probeFailureCounts.pipe(
+      Effect.tapError((e) => Effect.logWarning("probe failure projection unavailable; compliance gate inert this tick", e.message)),
+      Effect.orElseSucceed(() => new Map())
+    )
+    const rows: Array<ProbeFailureRow> = []
+    for (const [rolloutId, perHost] of counts) for (const [hostname, count] of perHost) rows.push({ rolloutId, hostname, count })
+    return buildFleetState(manifests.set, records, rollouts, rows)
+  })
+
 /** The reducer fiber and its queue, forked in the layer's scope. */
 export const layer = (
   config: ReducerConfig
@@ -106,19 +123,7 @@ export const layer = (
         onQuarantined: (channel, closure) => Ref.update(stateRef, (s) => ({ ...s, quarantines: addQuarantine(s.quarantines, channel, closure) }))
       })
 
-      /** Loads what the planner needs and builds the fleet state. */
-      const loadFleetState = (manifests: VerifiedManifests) =>
-        Effect.gen(function* () {
-          const records = yield* storage.allHostRecords
-          const rollouts = yield* storage.listRollouts()
-          const counts = yield* storage.probeFailureCounts.pipe(
-            Effect.tapError((e) => Effect.logWarning("probe failure projection unavailable; compliance gate inert this tick", e.message)),
-            Effect.orElseSucceed(() => new Map())
-          )
-          const rows: Array<ProbeFailureRow> = []
-          for (const [rolloutId, perHost] of counts) for (const [hostname, count] of perHost) rows.push({ rolloutId, hostname, count })
-          return buildFleetState(manifests.set, records, rollouts, rows)
-        })
+      const loadFleetState = (manifests: VerifiedManifests) => loadFleetStateFrom(storage, manifests)
 
       /** Steps one host event and applies its effects, inside the caller's transaction. */
       const handleHostEvent = (
