@@ -35,12 +35,19 @@ export const pollOver = (source: MemoryManifestSource, config: ManifestPollConfi
     return { poll, ...recorder }
   })
 
-/** Yields until `check` holds (for fibers woken by TestClock.adjust); dies after many tries. */
+/** One turn of Node's event loop (lets sockets progress while the TestClock stands still). */
+const eventLoopTurn: Effect.Effect<void> = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+
+/**
+ * Waits until `check` holds, yielding to other fibers and to Node's event loop between tries (for
+ * fibers woken by TestClock.adjust, and for sockets); dies after many tries.
+ */
 export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, tries = 10_000): Effect.Effect<void, E, R> =>
   Effect.gen(function* () {
     for (let i = 0; i < tries; i++) {
       if (yield* check) return
       yield* Effect.yieldNow()
+      yield* eventLoopTurn
     }
     return yield* Effect.dieMessage("eventually: condition never held")
   })
