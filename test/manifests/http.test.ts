@@ -8,7 +8,7 @@ import { FileSystem, HttpServerRequest, HttpServerResponse } from "@effect/platf
 import { NodeFileSystem, NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Fiber, Layer, Option, Redacted, Ref, TestClock } from "effect"
-import { make } from "../../src/cp/manifestPoll.js"
+import { ManifestPoll } from "../../src/cp/manifestPoll.js"
 import { makeHttp } from "../../src/cp/manifestSource/http.js"
 import type { RolloutId } from "../../src/domain/ids.js"
 import { ManifestSource, type ManifestSourceError } from "../../src/ports/manifestSource.js"
@@ -66,7 +66,7 @@ describe("HTTP ManifestSource", () => {
       const server = yield* serveDirectory(root)
       const source = yield* makeHttp({ baseUrl: `${server.baseUrl}/`, trustFile: `${root}/trust.json`, bearerToken: Redacted.make(TOKEN) })
       const recorder = yield* recordingOffer()
-      const poll = yield* make(recorder.offer).pipe(Effect.provideService(ManifestSource, source))
+      const poll = yield* ManifestPoll.make(recorder.offer).pipe(Effect.provideService(ManifestSource, source))
       const outcome = yield* poll.pollOnce
       expect(outcome._tag).toBe("Updated")
       expect(outcome._tag === "Updated" && [...outcome.manifests.set.rollouts.keys()].sort()).toEqual(["batch", "infra", "web"])

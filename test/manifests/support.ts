@@ -6,11 +6,10 @@
  * Invariant: the harness only records what the poll offers; every verdict comes from the poll.
  */
 import { Effect, Ref } from "effect"
-import type { MemoryManifestSource } from "../../adapters/memory/manifestSource.js"
-import { type ManifestPollConfig, make } from "../../src/cp/manifestPoll.js"
+import { ManifestPoll, type ManifestPollConfig } from "../../src/cp/manifestPoll.js"
 import type { ReducerInput } from "../../src/cp/input.js"
 import type { VerifiedManifests } from "../../src/cp/manifests.js"
-import { ManifestSource } from "../../src/ports/manifestSource.js"
+import { ManifestSource, type ManifestSourceService } from "../../src/ports/manifestSource.js"
 
 /** A reducer `offer` that refuses its first `refusals` calls and records what it accepts. */
 export const recordingOffer = (refusals = 0) =>
@@ -28,10 +27,10 @@ export const recordingOffer = (refusals = 0) =>
   })
 
 /** A poll over `source` whose offers are recorded. */
-export const pollOver = (source: MemoryManifestSource, config: ManifestPollConfig = {}, refusals = 0) =>
+export const pollOver = (source: ManifestSourceService, config: ManifestPollConfig = {}, refusals = 0) =>
   Effect.gen(function* () {
     const recorder = yield* recordingOffer(refusals)
-    const poll = yield* make(recorder.offer, config).pipe(Effect.provideService(ManifestSource, source))
+    const poll = yield* ManifestPoll.make(recorder.offer, config).pipe(Effect.provideService(ManifestSource, source))
     return { poll, ...recorder }
   })
 
