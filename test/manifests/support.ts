@@ -50,3 +50,11 @@ export const eventually = <E, R>(check: Effect.Effect<boolean, E, R>, tries = 10
     }
     return yield* Effect.dieMessage("eventually: condition never held")
   })
+
+/** Lets woken fibers (and sockets) run for a while, so a test can check that nothing else started. */
+export const settle: Effect.Effect<void> = Effect.gen(function* () {
+  for (let i = 0; i < 50; i++) {
+    yield* Effect.yieldNow()
+    yield* eventLoopTurn
+  }
+})
