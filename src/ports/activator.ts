@@ -24,13 +24,19 @@ export const ActivationOutcome = Data.taggedEnum<ActivationOutcome>()
 export class SignatureMismatch extends Data.TaggedError("SignatureMismatch")<{ readonly stderrTail: string }> {}
 
 /** Realising the closure failed, or the switch lock was held (exit code -1). */
-export class RealiseFailed extends Data.TaggedError("RealiseFailed")<{ readonly reason: string }> {}
+export class RealiseFailed extends Data.TaggedError("RealiseFailed")<{
+  readonly reason: string
+  /** The last few KiB of the failing command's stderr, when a command failed. */
+  readonly stderrTail?: string | undefined
+}> {}
 
 /** A step of the switch or rollback failed; `phase` names it (e.g. `systemd-run-fire`). */
 export class SwitchFailed extends Data.TaggedError("SwitchFailed")<{
   readonly phase: string
   /** The unit's or command's exit code, when known. */
   readonly exitCode: number | null
+  /** The last few KiB of the failing command's stderr, when a command failed and it was captured. */
+  readonly stderrTail?: string | undefined
 }> {}
 
 /** The running closure became something that is neither the target nor the previous one (exit code -3). */
@@ -42,15 +48,22 @@ export class VerifyMismatch extends Data.TaggedError("VerifyMismatch")<{
 /** Any activation or rollback failure. */
 export type ActivationFailure = SignatureMismatch | RealiseFailed | SwitchFailed | VerifyMismatch
 
-/** The `exitCode` and `stderrTail` of the `ActivationFailed` event an agent reports for a failure (spec §5.4). */
+/** `headline`, then the captured stderr tail on the following lines when there is one. */
+const withTail = (headline: string, tail: string | undefined): string =>
+  tail === undefined || tail === "" ? headline : `${headline}\n${tail}`
+
+/**
+ * The `exitCode` and `stderrTail` of the `ActivationFailed` event an agent reports for a failure
+ * (spec §5.4). A captured stderr tail follows the spec's one-line text on the next lines.
+ */
 export const failureReport = (failure: ActivationFailure): { readonly exitCode: number; readonly stderrTail: string } => {
   switch (failure._tag) {
     case "SignatureMismatch":
       return { exitCode: -2, stderrTail: failure.stderrTail }
     case "RealiseFailed":
-      return { exitCode: -1, stderrTail: failure.reason }
+      return { exitCode: -1, stderrTail: withTail(failure.reason, failure.stderrTail) }
     case "SwitchFailed":
-      return { exitCode: failure.exitCode ?? -1, stderrTail: `switch failed at phase ${failure.phase}` }
+      return { exitCode: failure.exitCode ?? -1, stderrTail: withTail(`switch failed at phase ${failure.phase}`, failure.stderrTail) }
     case "VerifyMismatch":
       return { exitCode: -3, stderrTail: `expected ${failure.expected}, observed ${failure.observed}` }
   }
@@ -68,5 +81,5 @@ export interface ActivatorService {
   readonly fireRollback: Effect.Effect<ClosureHash, ActivationFailure>
 }
 
-/** Switches the host's system closure. Adapters: a simulated host (memory); nix comes later. */
+/** Switches the host's system closure. Adapters: a simulated host (memory); real nix (`effect-fleet/nix`). */
 export class Activator extends Context.Tag("effect-fleet/Activator")<Activator, ActivatorService>() {}

@@ -92,5 +92,5 @@ export interface ProbeRunnerService {
   readonly run: (name: ProbeName, declaration: ProbeDeclaration) => Effect.Effect<ProbeOutcome>
 }
 
-/** Runs health probes. Adapters: a simulated host (memory); exec/http/tcp runners come later. */
+/** Runs health probes. Adapters: a simulated host (memory); exec/http/tcp/evidence runners (`effect-fleet/nix`). */
 export class ProbeRunner extends Context.Tag("effect-fleet/ProbeRunner")<ProbeRunner, ProbeRunnerService>() {}
