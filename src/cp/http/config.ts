@@ -1,0 +1,47 @@
+/**
+ * Settings of the CP's HTTP layer, with the reference's defaults.
+ *
+ * Invariant: every limit has a default, so `{}` is a valid configuration; nothing here is read
+ * from the environment implicitly.
+ */
+import { Duration, type Redacted } from "effect"
+
+/** Settings of the HTTP layer. */
+export interface CpHttpOptions {
+  /** Largest accepted request body (default 1 MiB; an agent event is a few KiB at most). */
+  readonly maxBodyBytes?: number
+  /** Refuse (400) `/v1/*` requests without the protocol header (default false: missing is allowed). */
+  readonly strictProtocol?: boolean
+  /** How long a route waits for the reducer's reply (default 5 s, the reference's). */
+  readonly replyTimeout?: Duration.DurationInput
+  /** Retry-After sent when the reducer queue is full or its reply timed out (default 1 s). */
+  readonly busyRetryAfterSeconds?: number
+  /** Retry-After sent before the CP is ready (default 30 s, the reference's). */
+  readonly notReadyRetryAfterSeconds?: number
+  /** An extra bearer token that authenticates operator routes (agents' credentials work too). */
+  readonly operatorToken?: Redacted.Redacted
+  /** The version string `/healthz` reports. */
+  readonly version?: string
+}
+
+/** The settings with every default filled in. */
+export interface ResolvedHttpOptions {
+  readonly maxBodyBytes: number
+  readonly strictProtocol: boolean
+  readonly replyTimeout: Duration.Duration
+  readonly busyRetryAfterSeconds: number
+  readonly notReadyRetryAfterSeconds: number
+  readonly operatorToken: Redacted.Redacted | null
+  readonly version: string
+}
+
+/** Fills in the defaults. */
+export const resolveHttpOptions = (options: CpHttpOptions = {}): ResolvedHttpOptions => ({
+  maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+  strictProtocol: options.strictProtocol ?? false,
+  replyTimeout: Duration.decode(options.replyTimeout ?? "5 seconds"),
+  busyRetryAfterSeconds: options.busyRetryAfterSeconds ?? 1,
+  notReadyRetryAfterSeconds: options.notReadyRetryAfterSeconds ?? 30,
+  operatorToken: options.operatorToken ?? null,
+  version: options.version ?? "0.1.0"
+})

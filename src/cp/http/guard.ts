@@ -1,0 +1,142 @@
+/**
+ * The CP's request guard: the API-wide middleware every request passes before and after routing.
+ * In order: readiness (on `/v1/*`), the protocol header (on `/v1/*`), the body (size limit, JSON
+ * well-formedness); afterwards it turns framework failures into our typed errors, logs every
+ * rejection and adds `Retry-After` to 503s.
+ *
+ * Invariant: a request the guard refuses never reaches a handler, so it changes nothing; every
+ * refused request — here or in a handler — is logged once with its typed error.
+ */
+import { HttpApp, HttpMethod, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Option } from "effect"
+import { BadRequest, NotFound, PayloadTooLarge, ProtocolMismatch, Unavailable } from "../../wire/errors.js"
+import { PROTOCOL_HEADER, PROTOCOL_VERSION, VERSIONED_PREFIX } from "../../wire/protocol.js"
+import type { ResolvedHttpOptions } from "./config.js"
+import type { HttpMetricsService } from "./metrics.js"
+
+/** HTTP status of each typed error tag (and of the framework's decode error). */
+const STATUS: Readonly<Record<string, number>> = {
+  BadRequest: 400,
+  HttpApiDecodeError: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  PayloadTooLarge: 413,
+  ProtocolMismatch: 426,
+  Unavailable: 503
+}
+
+const tagOf = (u: unknown): string | undefined =>
+  typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" ? u._tag : undefined
+
+/** The path of a request URL (without the query string). */
+export const pathOf = (url: string): string => {
+  const q = url.indexOf("?")
+  return q === -1 ? url : url.slice(0, q)
+}
+
+/**
+ * Checks the protocol header: a missing one passes unless `strict`; a non-integer is a
+ * BadRequest; another integer is a ProtocolMismatch.
+ */
+export const checkProtocol = (value: string | undefined, strict: boolean): Effect.Effect<void, BadRequest | ProtocolMismatch> => {
+  if (value === undefined) {
+    return strict ? Effect.fail(new BadRequest({ reason: `missing ${PROTOCOL_HEADER} header (strict mode)` })) : Effect.void
+  }
+  const trimmed = value.trim()
+  if (!/^-?\d+$/.test(trimmed)) return Effect.fail(new BadRequest({ reason: `${PROTOCOL_HEADER} must be an integer, got "${value}"` }))
+  const got = Number(trimmed)
+  return got === PROTOCOL_VERSION ? Effect.void : Effect.fail(new ProtocolMismatch({ expected: PROTOCOL_VERSION, got }))
+}
+
+const isJsonContentType = (contentType: string | undefined): boolean =>
+  contentType === undefined || contentType.toLowerCase().includes("application/json")
+
+/**
+ * Reads the body once, under the size limit, and checks it is JSON (the read is cached by the
+ * request, so the route's decoder parses the same text).
+ */
+export const checkBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  maxBodyBytes: number
+): Effect.Effect<void, BadRequest | PayloadTooLarge> =>
+  Effect.gen(function* () {
+    const tooLarge = new PayloadTooLarge({ limitBytes: maxBodyBytes })
+    const declared = request.headers["content-length"]
+    if (declared !== undefined && Number(declared) > maxBodyBytes) return yield* tooLarge
+    if (!isJsonContentType(request.headers["content-type"])) {
+      return yield* new BadRequest({ reason: `content-type must be application/json, got "${request.headers["content-type"]}"` })
+    }
+    const text = yield* request.text.pipe(
+      HttpServerRequest.withMaxBodySize(Option.some(maxBodyBytes)),
+      Effect.mapError((e) =>
+        String(e.cause).includes("maxBytes exceeded") ? tooLarge : new BadRequest({ reason: `could not read the body: ${e.message}` })
+      )
+    )
+    if (text.trim() === "") return yield* new BadRequest({ reason: "empty body; a JSON document is required" })
+    yield* Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: (e) => new BadRequest({ reason: `malformed JSON: ${e instanceof Error ? e.message : String(e)}` })
+    })
+  })
+
+/** Maps framework failures to typed errors: schema failures to BadRequest, unknown routes to NotFound. */
+const toTypedError = (method: string, path: string) => (error: unknown): unknown => {
+  switch (tagOf(error)) {
+    case "HttpApiDecodeError":
+      return new BadRequest({ reason: (error as { readonly message: string }).message })
+    case "RouteNotFound":
+      return new NotFound({ reason: `no route ${method} ${path}` })
+    default:
+      return error
+  }
+}
+
+/** What the guard reads. */
+export interface GuardDeps {
+  readonly options: ResolvedHttpOptions
+  readonly metrics: HttpMetricsService
+  /** Whether the CP is ready (has verified manifests). */
+  readonly isReady: Effect.Effect<boolean>
+}
+
+/** The guard as an HttpApp middleware (install with `HttpApiBuilder.middleware`). */
+export const makeGuard =
+  (deps: GuardDeps) =>
+  (app: HttpApp.Default): HttpApp.Default<unknown> =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const path = pathOf(request.url)
+      const guarded = Effect.gen(function* () {
+        if (path.startsWith(VERSIONED_PREFIX)) {
+          if (!(yield* deps.isReady)) {
+            return yield* new Unavailable({
+              reason: "control plane not ready: awaiting verified manifests",
+              retryAfterSeconds: deps.options.notReadyRetryAfterSeconds
+            })
+          }
+          yield* checkProtocol(request.headers[PROTOCOL_HEADER], deps.options.strictProtocol)
+        }
+        if (HttpMethod.hasBody(request.method)) yield* checkBody(request, deps.options.maxBodyBytes)
+        return yield* (app as HttpApp.Default<unknown>)
+      })
+      return yield* guarded.pipe(
+        Effect.mapError(toTypedError(request.method, path)),
+        Effect.tapError((error) => {
+          const tag = tagOf(error)
+          const status = tag === undefined ? 500 : (STATUS[tag] ?? 500)
+          const retry =
+            error instanceof Unavailable
+              ? HttpApp.appendPreResponseHandler((_, response) =>
+                  Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", String(error.retryAfterSeconds)))
+                )
+              : Effect.void
+          return Effect.all([
+            Effect.logWarning("request rejected", { method: request.method, path, status, error }),
+            deps.metrics.rejection(status),
+            retry
+          ])
+        })
+      )
+    })
