@@ -5,7 +5,8 @@ export default defineConfig({
     index: "src/index.ts",
     memory: "adapters/memory/index.ts",
     sqlite: "adapters/sqlite/index.ts",
-    nix: "adapters/nix/index.ts"
+    nix: "adapters/nix/index.ts",
+    cli: "src/cli/bin.ts"
   },
   format: ["esm", "cjs"],
   dts: true,
