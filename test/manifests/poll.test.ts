@@ -27,6 +27,9 @@ const rejected = (outcome: PollOutcome) => {
 const channels = (outcome: { readonly manifests: { readonly set: { readonly rollouts: ReadonlyMap<ChannelId, unknown> } } }) =>
   [...outcome.manifests.set.rollouts.keys()].sort()
 
+const dropTags = (outcome: { readonly dropped: ReadonlyMap<ChannelId, { readonly _tag: string }> }) =>
+  [...outcome.dropped.values()].map((e) => e._tag)
+
 const manifestOf = (signed: ReturnType<typeof signedFleet>, channel: string) => {
   const m = signed.release.manifests.find((x) => x.channel === channel)
   if (m === undefined) return expect.fail(`no manifest for ${channel}`)
@@ -153,7 +156,7 @@ describe("ManifestPoll.pollOnce", () => {
       const { poll } = yield* pollOver(source)
       const outcome = updated(yield* poll.pollOnce)
       expect(channels(outcome)).toEqual([])
-      expect([...outcome.dropped.values()].map((e) => e._tag)).toEqual(["FleetHashMismatch", "FleetHashMismatch", "FleetHashMismatch"])
+      expect(dropTags(outcome)).toEqual(["FleetHashMismatch", "FleetHashMismatch", "FleetHashMismatch"])
     })
   )
 
@@ -212,7 +215,7 @@ describe("ManifestPoll.pollOnce", () => {
       yield* TestClock.adjust("661 seconds") // 10 min window + 60 s slack, plus 1 s
       const outcome = updated(yield* poll.pollOnce)
       expect(channels(outcome)).toEqual([])
-      expect([...outcome.dropped.values()].map((e) => e._tag)).toEqual(["Stale", "Stale", "Stale"])
+      expect(dropTags(outcome)).toEqual(["Stale", "Stale", "Stale"])
     })
   )
 
