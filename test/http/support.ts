@@ -61,8 +61,14 @@ export const publish = (manifestsToPublish: VerifiedManifests = VERIFIED) =>
     yield* reducer.barrier
   })
 
-/** The typed client, as the agent uses it (protocol header on every request). */
-export const apiClient = HttpApiClient.make(FleetApi, { transformClient: withProtocolHeader })
+/** The typed client, as the agent uses it (protocol header on every request), with a host's bearer token. */
+export const apiClientFor = (token: string) =>
+  HttpApiClient.make(FleetApi, {
+    transformClient: (client) => HttpClient.mapRequest(withProtocolHeader(client), HttpClientRequest.bearerToken(token))
+  })
+
+/** The typed client authenticated as h1. */
+export const apiClient = apiClientFor("token-h1")
 
 /** A raw request's outcome: status, headers and the parsed JSON body (null when empty or not JSON). */
 export interface RawResponse {
