@@ -33,8 +33,15 @@ export const ClosureHash = Schema.NonEmptyString.pipe(
 /** A Nix system closure (store path or hash). */
 export type ClosureHash = typeof ClosureHash.Type
 
-/** A health probe's name, unique on its host. */
-export const ProbeName = Schema.NonEmptyString.pipe(Schema.brand("effect-fleet/ProbeName"), Schema.annotations({ identifier: "ProbeName" }))
+/**
+ * A health probe's name, unique on its host. Probe names key plain-object maps (the record's
+ * `probes`), so `__proto__` is refused: it would address the prototype, not a probe.
+ */
+export const ProbeName = Schema.NonEmptyString.pipe(
+  Schema.filter((name) => name !== "__proto__", { message: () => "a probe may not be named __proto__" }),
+  Schema.brand("effect-fleet/ProbeName"),
+  Schema.annotations({ identifier: "ProbeName" })
+)
 /** A health probe's name. */
 export type ProbeName = typeof ProbeName.Type
 

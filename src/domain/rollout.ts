@@ -41,8 +41,8 @@ export const RolloutRecord = Schema.Struct({
   state: RolloutState,
   /** Dispatches are allowed up to this wave. Starts at 0, never decreases. */
   currentWave: WaveIndex,
-  openedEventLogSeq: Schema.NullOr(Schema.Number),
-  lastTransitionEventLogSeq: Schema.NullOr(Schema.Number),
+  openedEventLogSeq: Schema.NullOr(Schema.Int),
+  lastTransitionEventLogSeq: Schema.NullOr(Schema.Int),
   openedAt: Timestamp,
   terminalAt: Schema.NullOr(Timestamp),
   supersededAt: Schema.NullOr(Timestamp)

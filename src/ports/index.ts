@@ -7,6 +7,7 @@
 export * from "./activator.js"
 export * from "./errors.js"
 export * from "./eventLog.js"
+export * from "./manifestSource.js"
 export * from "./outboundQueue.js"
 export * from "./probeRunner.js"
 export * from "./storage.js"

@@ -89,6 +89,12 @@ describe("proto wire tests", () => {
     expect(decoded).toEqual({ _tag: "Converged", convergedAt: at(0), currentClosure: "c", seq: 3 })
   })
 
+  it("a probe named __proto__ is refused (probe maps are plain objects)", () => {
+    const bad = { kind: "ProbeResult", probeName: "__proto__", mode: "enforce", status: "pass", observedAt: "2026-05-17T12:00:05Z", seq: 1 }
+    const result = Schema.decodeUnknownEither(OutboundAgentEvent)(bad)
+    expect(Either.isLeft(result)).toBe(true)
+  })
+
   it("53: status serialises to pass/fail; policy to halt/rollback-and-halt", () => {
     expect(Schema.encodeSync(ProbeStatus)("pass")).toBe("pass")
     expect(Schema.encodeSync(ProbeStatus)("fail")).toBe("fail")
