@@ -7,7 +7,8 @@
  * payload that is not JSON fails the whole batch with `Encode` before anything is written.
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
+import { StorageError } from "../../src/ports/errors.js"
 import type { HostId, RolloutId } from "../../src/domain/ids.js"
 import {
   agentEventKey,
@@ -17,12 +18,11 @@ import {
   type EventLogQuery,
   type EventLogService
 } from "../../src/ports/eventLog.js"
-import { catchSql, chunks, type Param, placeholders, query, queryCount, type Row, rowDecoder, rowEncoder } from "./exec.js"
-import { EventLogRow, NewEventLogRow } from "./rows.js"
+import { forEachChunk, type Param, placeholders, query, queryCount, type Row, rowDecoder } from "./exec.js"
+import { EVENT_LOG_COLUMNS, EventLogRow, eventLogParams } from "./rows.js"
 import type { CpTables } from "./schema.js"
 
 const TABLE = "event_log"
-const COLUMNS = ["ts", "kind", "rollout_id", "host_id", "agent_seq", "payload"] as const
 
 /** The dedup key of a returned row (only meaningful for agent_event rows). */
 const returnedKey = (row: Row): string | null =>
@@ -32,10 +32,9 @@ const returnedKey = (row: Row): string | null =>
 
 /** Builds the EventLog service over an SQL client. */
 export const makeSqliteEventLog = (sql: SqlClient.SqlClient, t: CpTables): EventLogService => {
-  const encode = rowEncoder(NewEventLogRow, TABLE)
   const decode = rowDecoder(EventLogRow, TABLE, ["seq"])
   const insertText = (rows: number) =>
-    `INSERT INTO ${t.eventLog} (${COLUMNS.join(", ")}) VALUES ${placeholders(COLUMNS.length, rows)}
+    `INSERT INTO ${t.eventLog} (${EVENT_LOG_COLUMNS.join(", ")}) VALUES ${placeholders(EVENT_LOG_COLUMNS.length, rows)}
        ON CONFLICT DO NOTHING RETURNING seq, kind, host_id, rollout_id, agent_seq`
 
   const appendBatch = (operation: string, entries: ReadonlyArray<EventLogEntry>) =>
@@ -49,23 +48,17 @@ export const makeSqliteEventLog = (sql: SqlClient.SqlClient, t: CpTables): Event
         if (key !== null) seen.add(key)
         sent.push(index)
       })
-      const rows = yield* encode(
-        operation,
-        sent.map((i) => entries[i] as EventLogEntry)
-      )
+      const rows: Array<ReadonlyArray<Param>> = []
+      for (const index of sent) {
+        const params = eventLogParams(entries[index] as EventLogEntry)
+        if (Either.isLeft(params)) {
+          return yield* new StorageError({ operation, table: TABLE, reason: "Encode", detail: `entry ${index}: ${params.left}` })
+        }
+        rows.push(params.right)
+      }
       const returned: Array<Row> = []
-      yield* catchSql(operation, TABLE)(
-        sql.withTransaction(
-          Effect.forEach(
-            chunks(rows),
-            (chunk) =>
-              Effect.map(
-                query(sql, operation, TABLE, insertText(chunk.length), chunk.flatMap((r) => COLUMNS.map((c) => (r[c] ?? null) as Param))),
-                (out) => returned.push(...out)
-              ),
-            { discard: true }
-          )
-        )
+      yield* forEachChunk(sql, operation, TABLE, rows, (chunk) =>
+        Effect.map(query(sql, operation, TABLE, insertText(chunk.length), chunk.flat()), (out) => returned.push(...out))
       )
       const insertedKeys = new Set(returned.map(returnedKey))
       const seqs = returned.map((r) => Number(r.seq)).sort((a, b) => a - b)

@@ -104,6 +104,22 @@ export const chunks = <T>(items: ReadonlyArray<T>): Array<ReadonlyArray<T>> => {
   return out
 }
 
+/**
+ * Runs `run` on each chunk of `items` atomically: a single statement is atomic by itself, so only
+ * several chunks are wrapped in a transaction (a savepoint when nested).
+ */
+export const forEachChunk = <T>(
+  sql: SqlClient.SqlClient,
+  operation: string,
+  table: string,
+  items: ReadonlyArray<T>,
+  run: (chunk: ReadonlyArray<T>) => Effect.Effect<unknown, StorageError>
+): Effect.Effect<void, StorageError> => {
+  const parts = chunks(items)
+  const all = Effect.forEach(parts, run, { discard: true })
+  return parts.length <= 1 ? all : catchSql(operation, table)(sql.withTransaction(all))
+}
+
 /** `(?, ?, …), (…)`: placeholders for `rows` rows of `columns` columns. */
 export const placeholders = (columns: number, rows: number): string => {
   const one = `(${Array.from({ length: columns }, () => "?").join(", ")})`

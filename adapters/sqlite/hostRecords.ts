@@ -13,8 +13,8 @@ import type { HostId, RolloutId } from "../../src/domain/ids.js"
 import { newRolloutRecord } from "../../src/domain/rollout.js"
 import type { StorageError } from "../../src/ports/errors.js"
 import { ACTIVE_HOST_STATES, PRUNABLE_ROLLOUT_STATES, type RolloutFilter, type StorageService } from "../../src/ports/storage.js"
-import { catchSql, chunks, inList, insertRows, MAX_CHUNK, type Param, placeholders, query, rowDecoder, rowEncoder } from "./exec.js"
-import { HOST_RECORD_COLUMNS, HostRecordRow, RolloutRow } from "./rows.js"
+import { forEachChunk, inList, insertRows, type Param, placeholders, query, rowDecoder, rowEncoder } from "./exec.js"
+import { HOST_RECORD_COLUMNS, HostRecordRow, hostRecordParams, RolloutRow } from "./rows.js"
 import type { CpTables } from "./schema.js"
 
 /** The Storage methods for host records and rollouts. */
@@ -40,7 +40,6 @@ const ROLLOUTS = "rollouts"
 /** Builds the host-record and rollout methods over an SQL client. */
 export const makeHostRecordOps = (sql: SqlClient.SqlClient, t: CpTables): HostRecordOps => {
   const decodeHost = rowDecoder(HostRecordRow, HRR, ["rollout_id", "hostname"])
-  const encodeHost = rowEncoder(HostRecordRow, HRR)
   const decodeRollout = rowDecoder(RolloutRow, ROLLOUTS, ["rollout_id"])
   const encodeRollout = rowEncoder(RolloutRow, ROLLOUTS)
 
@@ -57,14 +56,7 @@ export const makeHostRecordOps = (sql: SqlClient.SqlClient, t: CpTables): HostRe
     return text
   }
   const upsert = (operation: string, records: ReadonlyArray<HostRolloutState>): Effect.Effect<void, StorageError> =>
-    Effect.flatMap(encodeHost(operation, records), (rows) => {
-      const statements = Effect.forEach(
-        chunks(rows),
-        (chunk) => query(sql, operation, HRR, upsertSql(chunk.length), chunk.flatMap((r) => HOST_RECORD_COLUMNS.map((c) => r[c] ?? null))),
-        { discard: true }
-      )
-      return rows.length <= MAX_CHUNK ? statements : catchSql(operation, HRR)(sql.withTransaction(statements))
-    })
+    forEachChunk(sql, operation, HRR, records, (chunk) => query(sql, operation, HRR, upsertSql(chunk.length), chunk.flatMap(hostRecordParams)))
 
   const selectHosts = (operation: string, where: string, params: ReadonlyArray<Param>, order: string) =>
     Effect.flatMap(query(sql, operation, HRR, `SELECT * FROM ${t.hostRecords} ${where} ORDER BY ${order}`, params), (rows) =>

@@ -11,7 +11,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import { Array as Arr, Effect } from "effect"
 import type { HostId, RolloutId } from "../../src/domain/ids.js"
 import { type DispatchEntry, type ProbeFailure, type ProbeFailureCounts, type StorageService, toQuarantineSet } from "../../src/ports/storage.js"
-import { catchSql, chunks, insertRows, MAX_CHUNK, type Param, query, type Row, rowDecoder, rowEncoder } from "./exec.js"
+import { forEachChunk, insertRows, type Param, query, type Row, rowDecoder, rowEncoder } from "./exec.js"
 import type { HostRecordOps } from "./hostRecords.js"
 import { DispatchRow, ProbeFailureCountRow, ProbeFailureRow, QuarantineRow, RevocationRow, TokenNonceRow } from "./rows.js"
 import type { CpTables } from "./schema.js"
@@ -94,12 +94,11 @@ export const makeQueueOps = (sql: SqlClient.SqlClient, t: CpTables): QueueOps =>
       "Storage.loadQuarantines"
     ),
     insertProbeFailures: Effect.fn("Storage.insertProbeFailures")((failures: ReadonlyArray<ProbeFailure>) =>
-      Effect.flatMap(failure.encode("Storage.insertProbeFailures", failures), (rows) => {
-        const statements = Effect.forEach(chunks(rows), (chunk) => insert("Storage.insertProbeFailures", "probe_failures", t.probeFailures, chunk, ""), {
-          discard: true
-        })
-        return rows.length <= MAX_CHUNK ? statements : catchSql("Storage.insertProbeFailures", "probe_failures")(sql.withTransaction(statements))
-      })
+      Effect.flatMap(failure.encode("Storage.insertProbeFailures", failures), (rows) =>
+        forEachChunk(sql, "Storage.insertProbeFailures", "probe_failures", rows, (chunk) =>
+          insert("Storage.insertProbeFailures", "probe_failures", t.probeFailures, chunk, "")
+        )
+      )
     ),
     probeFailureCounts: Effect.withSpan(
       Effect.flatMap(

