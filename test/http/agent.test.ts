@@ -11,16 +11,11 @@ import type { ClosureHash, HostId } from "../../src/domain/index.js"
 import { ts } from "../../src/domain/index.js"
 import { Storage } from "../../src/ports/index.js"
 import { T0 } from "../planner/builders.js"
-import { apiClient, dispatchAck, envelope, MANIFEST_BYTES, postJson, publish, raw, RID, SIGNATURE_BYTES, withServer } from "./support.js"
+import { apiClient, dispatchAck, envelope, MANIFEST_BYTES, postJson, publish, raw, RID, SIGNATURE_BYTES, stillWaiting, withServer } from "./support.js"
 
 const h1 = "h1" as HostId
 const record = (host: HostId) => Effect.flatMap(Storage, (s) => s.loadHostRecord(RID, host)).pipe(Effect.map(Option.getOrThrow))
 
-/** Lets real I/O progress between TestClock steps (the server runs on real sockets). */
-const ioPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 25)))
-
-/** Whether a forked request is still pending after letting I/O run. */
-const stillWaiting = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) => Effect.zipRight(ioPause, Effect.map(Fiber.poll(fiber), Option.isNone))
 
 describe("POST /v1/agent/events", () => {
   it.effect("204 means applied and persisted: the record has moved when the response arrives", () =>

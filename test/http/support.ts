@@ -8,7 +8,7 @@
  */
 import { HttpApiClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, TestClock } from "effect"
+import { Effect, Fiber, Layer, Option, TestClock } from "effect"
 import { layerBearerTokens } from "../../adapters/memory/agentAuth.js"
 import { CpReducer, EventLogWriter, ReducerInput, type VerifiedManifests } from "../../src/cp/index.js"
 import { type CpHttpOptions, layerServe } from "../../src/cp/http/index.js"
@@ -39,13 +39,19 @@ export const VERIFIED: VerifiedManifests = {
   rolloutArtifacts: new Map([[RID, { artifact: MANIFEST_BYTES, signature: SIGNATURE_BYTES }]])
 }
 
-/** The server, its CP core and storage, on a loopback port; the HttpClient in context targets it. */
+/** The server over a given CP core, on a loopback port; the HttpClient in context targets it. */
+export const serverOn = <ROut, E>(core: Layer.Layer<ROut, E>, http?: CpHttpOptions) =>
+  layerServe(http).pipe(Layer.provideMerge(NodeHttpServer.layerTest), Layer.provide(layerBearerTokens(TOKENS)), Layer.provideMerge(core))
+
+/** The server, its CP core and in-memory storage, on a loopback port. */
 export const serverLayer = (options: { readonly http?: CpHttpOptions; readonly queueCapacity?: number } = {}) =>
-  layerServe(options.http).pipe(
-    Layer.provideMerge(NodeHttpServer.layerTest),
-    Layer.provide(layerBearerTokens(TOKENS)),
-    Layer.provideMerge(cpLayer(options.queueCapacity))
-  )
+  serverOn(cpLayer(options.queueCapacity), options.http)
+
+/** Lets real I/O progress between TestClock steps (the server runs on real sockets). */
+export const ioPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 25)))
+
+/** Whether a forked request is still pending after letting I/O run. */
+export const stillWaiting = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) => Effect.zipRight(ioPause, Effect.map(Fiber.poll(fiber), Option.isNone))
 
 /** Runs `body` against a fresh server, with the TestClock first set to T0. */
 export const withServer =
