@@ -24,6 +24,8 @@ export interface VerifiedManifests {
   readonly signedAt: number
   /** Signed rollout manifests by rollout id, as received. */
   readonly rolloutArtifacts: ReadonlyMap<RolloutId, SignedBytes>
+  /** fleet.resolved as received and its signature (served to agents); absent when not known. */
+  readonly fleetArtifact?: SignedBytes
 }
 
 /**

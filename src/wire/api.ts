@@ -25,6 +25,7 @@ import {
   Readiness,
   RolloutStatus,
   RolloutTrace,
+  SignedFleet,
   SignedManifest,
   TraceQuery
 } from "./schemas.js"
@@ -67,6 +68,12 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .addSuccess(SignedManifest)
       .addError(NotFound)
       .annotate(OpenApi.Summary, "The signed rollout manifest (bytes and detached signature, base64)")
+  )
+  .add(
+    HttpApiEndpoint.get("fleetResolved", "/v1/fleet.resolved")
+      .addSuccess(SignedFleet)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "The signed fleet.resolved the CP verified (bytes and detached signature, base64)")
   )
   .middleware(AgentAuthentication) {}
 

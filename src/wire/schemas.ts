@@ -63,6 +63,21 @@ export const SignedManifest = Schema.Struct({
 /** A signed rollout manifest. */
 export type SignedManifest = typeof SignedManifest.Type
 
+/**
+ * The signed fleet.resolved as the CP serves it (`GET /v1/fleet.resolved`): the exact bytes it
+ * verified and their detached signature, so an agent verifies them against its own trust.json.
+ */
+export const SignedFleet = Schema.Struct({
+  /** sha256 (hex) of the canonical fleet.resolved, as the CP computed it (informational). */
+  fleetHash: Schema.String,
+  /** The fleet.resolved bytes as received from CI (base64 on the wire). */
+  artifact: Schema.Uint8ArrayFromBase64,
+  /** The detached signature over those bytes (base64 on the wire). */
+  signature: Schema.Uint8ArrayFromBase64
+}).annotations({ identifier: "SignedFleet" })
+/** The signed fleet.resolved. */
+export type SignedFleet = typeof SignedFleet.Type
+
 /** Host records per state (every state present, 0 when none). */
 export const HostCounts = Schema.Record({ key: HostState, value: Count }).annotations({ identifier: "HostCounts" })
 /** Host records per state. */

@@ -120,5 +120,13 @@ export const layerAgentHandlers = (options: ResolvedHttpOptions) =>
               : Effect.succeed({ rolloutId: path.rolloutId, manifest: signed.artifact, signature: signed.signature })
           })
         )
+        .handle("fleetResolved", () =>
+          Effect.flatMap(reducer.state, (state) => {
+            const fleet = state.manifests?.fleetArtifact
+            return state.manifests === null || fleet === undefined
+              ? Effect.fail(new NotFound({ reason: "no verified fleet.resolved bytes held" }))
+              : Effect.succeed({ fleetHash: state.manifests.fleetHash, artifact: fleet.artifact, signature: fleet.signature })
+          })
+        )
     })
   )

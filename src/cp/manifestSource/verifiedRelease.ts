@@ -141,7 +141,8 @@ export const readVerifiedRelease = (
       set: { fleet: snapshot.fleet.inner(), rollouts },
       fleetHash: snapshot.fleetResolvedHash,
       signedAt: snapshot.fleet.signedAt(),
-      rolloutArtifacts
+      rolloutArtifacts,
+      fleetArtifact: toSignedBytes(fleetPair)
     }
     return {
       release: { manifests, fleetArtifact: toSignedBytes(fleetPair) },
