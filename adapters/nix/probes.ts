@@ -50,7 +50,11 @@ type Platform = CommandExecutor.CommandExecutor | FileSystem.FileSystem | HttpCl
 
 const seconds = (secs: number) => Duration.millis(Math.round(secs * 1000))
 
-/** `argv` exits 0 within `timeoutSecs`; stdin and stdout are discarded, stderr feeds the reason. */
+/**
+ * `argv` exits 0 within `timeoutSecs`; stdin and stdout are discarded, stderr feeds the reason.
+ * Decision: unlike the reference, a child past its timeout is killed (with its process group);
+ * a probe that hangs every 30 s would otherwise pile up processes on the host.
+ */
 const runExec = (d: typeof ExecProbeDeclaration.Type) =>
   runProcess(d.command, { timeout: seconds(d.timeoutSecs) }).pipe(
     Effect.map((out): ProbeOutcome => {
@@ -115,6 +119,11 @@ export const makeProbeRunner = (config: ProbeRunnerConfig = {}): Effect.Effect<P
           return runTcp(declaration)
         case "evidence":
           return runEvidence(declaration, evidence)
+        default: {
+          // Unreachable for a decoded declaration; a caller passing raw data still gets a Fail (spec §7).
+          const unknown: { readonly kind?: unknown } = declaration
+          return Effect.succeed(probeFail(`unknown probe kind ${JSON.stringify(unknown.kind)}`))
+        }
       }
     }
     return {

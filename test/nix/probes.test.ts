@@ -85,6 +85,15 @@ describe("nix ProbeRunner: exec", () => {
   )
 })
 
+it.live("§7: an unknown kind (raw data past the schema) is a fail, not a crash", () =>
+  Effect.gen(function* () {
+    const runner = yield* ProbeRunner
+    const raw: unknown = { kind: "smtp", mode: "enforce", intervalSeconds: 30, runOnce: false }
+    const outcome = yield* runner.run(name("odd"), raw as ProbeDeclaration)
+    expect(outcome).toEqual({ status: "fail", failureReason: 'unknown probe kind "smtp"', subResults: null })
+  }).pipe(Effect.provide(layerProbeRunner()))
+)
+
 it("capReason keeps short reasons and bounds long ones at exactly the limit", () => {
   expect(capReason("short")).toBe("short")
   const exact = "x".repeat(REASON_LIMIT_BYTES)
