@@ -11,7 +11,7 @@ import type { ClosureHash, HostId } from "../../src/domain/index.js"
 import { ts } from "../../src/domain/index.js"
 import { Storage } from "../../src/ports/index.js"
 import { T0 } from "../planner/builders.js"
-import { apiClient, dispatchAck, envelope, MANIFEST_BYTES, postJson, publish, raw, RID, SIGNATURE_BYTES, stillWaiting, withServer } from "./support.js"
+import { apiClient, dispatchAck, envelope, FLEET_BYTES, MANIFEST_BYTES, postJson, publish, raw, RID, SIGNATURE_BYTES, stillWaiting, VERIFIED, withServer } from "./support.js"
 
 const h1 = "h1" as HostId
 const record = (host: HostId) => Effect.flatMap(Storage, (s) => s.loadHostRecord(RID, host)).pipe(Effect.map(Option.getOrThrow))
@@ -141,6 +141,19 @@ describe("GET /v1/rollouts/:rolloutId/manifest", () => {
       expect(signed.signature).toEqual(SIGNATURE_BYTES)
       const wire = yield* raw("GET", `/v1/rollouts/${encodeURIComponent(RID)}/manifest`)
       expect(wire.body).toEqual({ rolloutId: RID, manifest: Buffer.from(MANIFEST_BYTES).toString("base64"), signature: Buffer.from(SIGNATURE_BYTES).toString("base64") })
+    }).pipe(withServer())
+  )
+
+  it.effect("GET /v1/fleet.resolved serves the verified fleet bytes and signature; 404 when the CP holds none", () =>
+    Effect.gen(function* () {
+      yield* publish()
+      const client = yield* apiClient
+      const fleet = yield* client.agent.fleetResolved()
+      expect(fleet.artifact).toEqual(FLEET_BYTES)
+      expect(fleet.signature).toEqual(SIGNATURE_BYTES)
+      const { fleetArtifact: _, ...withoutFleet } = VERIFIED
+      yield* publish(withoutFleet)
+      expect((yield* raw("GET", "/v1/fleet.resolved")).body).toMatchObject({ _tag: "NotFound" })
     }).pipe(withServer())
   )
 

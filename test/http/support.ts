@@ -28,6 +28,8 @@ export const FLEET = fleet({ hosts: { h1: { channel: "stable" }, h2: { channel: 
 export const RID: RolloutId = makeRolloutId(ch("stable"), "r1" as ChannelRef)
 /** The bytes served by the manifest route for {@link RID}. */
 export const MANIFEST_BYTES = new TextEncoder().encode('{"rollout":"stable@r1"}')
+/** The fleet.resolved bytes served by `/v1/fleet.resolved`. */
+export const FLEET_BYTES = new TextEncoder().encode('{"schemaVersion":1}')
 /** The detached signature served with them. */
 export const SIGNATURE_BYTES = new Uint8Array([1, 2, 3, 250, 251, 252])
 
@@ -36,7 +38,8 @@ export const VERIFIED: VerifiedManifests = {
   set: manifests(FLEET, { stable: "r1" }),
   fleetHash: HASH,
   signedAt: T0,
-  rolloutArtifacts: new Map([[RID, { artifact: MANIFEST_BYTES, signature: SIGNATURE_BYTES }]])
+  rolloutArtifacts: new Map([[RID, { artifact: MANIFEST_BYTES, signature: SIGNATURE_BYTES }]]),
+  fleetArtifact: { artifact: FLEET_BYTES, signature: SIGNATURE_BYTES }
 }
 
 /** The server over a given CP core, on a loopback port; the HttpClient in context targets it. */

@@ -116,7 +116,8 @@ export const layerOperatorHandlers = (options: ResolvedHttpOptions) =>
             const records = (yield* storage.allHostRecords).filter((r) => live.has(r.rolloutId))
             return renderPrometheus(yield* metrics.snapshot, {
               ready: state.manifests !== null,
-              reducerBacklog: yield* reducer.backlog,
+              // Queue.size counts a waiting taker (the idle reducer fiber) as -1.
+              reducerBacklog: Math.max(0, yield* reducer.backlog),
               hostsByState: countBy(records),
               rolloutsByState: countBy(rollouts)
             })
