@@ -24,6 +24,7 @@ import {
   ActivationOutcome,
   Activator,
   type ActivatorService,
+  failureReport,
   RealiseFailed,
   SwitchFailed,
   VerifyMismatch
@@ -58,6 +59,12 @@ interface SwitchGoal {
   /** Phase of a detached switch whose poll timed out. */
   readonly timeoutPhase: string
 }
+
+/** Logs a failed activation or rollback with what the agent will report, and fails on unchanged. */
+const logFailure =
+  (what: string) =>
+  <A, R>(self: Effect.Effect<A, ActivationFailure, R>): Effect.Effect<A, ActivationFailure, R> =>
+    Effect.tapError(self, (failure) => Effect.logWarning(`nix ${what} failed: ${failure._tag}`, failureReport(failure)))
 
 /** Builds the Activator over real nix; needs a CommandExecutor and a FileSystem (NodeContext). */
 export const makeNixActivator = (input: NixActivatorConfig = {}): Effect.Effect<ActivatorService, never, Platform> =>
@@ -117,11 +124,15 @@ export const makeNixActivator = (input: NixActivatorConfig = {}): Effect.Effect<
       })
     )
 
-    const deferralOf = (storePath: string) =>
-      Effect.flatMap(runningOrFail, (running) => changedComponent(config.criticalComponents, running, storePath))
+    /** The target's store path; a target that names no store path is RealiseFailed before anything runs. */
+    const storePathOrFail = (target: ClosureHash) =>
+      Option.match(storePathOf(config.storeDir, target), {
+        onNone: () => Effect.fail(new RealiseFailed({ reason: `${JSON.stringify(target)} is not a closure in ${config.storeDir}` })),
+        onSome: Effect.succeed
+      })
 
     const fireSwitch = Effect.fn("Activator.fireSwitch")(function* (target: ClosureHash) {
-      const storePath = storePathOf(config.storeDir, target)
+      const storePath = yield* storePathOrFail(target)
       yield* Effect.annotateCurrentSpan("target", storePath)
       yield* checkSwitchLock(config)
       yield* realise(config, storePath)
@@ -175,11 +186,13 @@ export const makeNixActivator = (input: NixActivatorConfig = {}): Effect.Effect<
         Effect.map(Option.map((p) => closureIn(config.closureForm, p))),
         Effect.provide(platform)
       ),
-      detectDeferral: Effect.fn("Activator.detectDeferral")((target: ClosureHash) =>
-        deferralOf(storePathOf(config.storeDir, target)).pipe(Effect.provide(platform))
-      ),
-      fireSwitch: (target) => fireSwitch(target).pipe(Effect.provide(platform)),
-      fireRollback: fireRollback.pipe(Effect.provide(platform))
+      detectDeferral: Effect.fn("Activator.detectDeferral")(function* (target: ClosureHash) {
+        const storePath = yield* storePathOrFail(target)
+        const running = yield* runningOrFail
+        return yield* changedComponent(config.criticalComponents, running, storePath)
+      }, Effect.provide(platform)),
+      fireSwitch: (target) => fireSwitch(target).pipe(logFailure("switch"), Effect.provide(platform)),
+      fireRollback: fireRollback.pipe(logFailure("rollback"), Effect.provide(platform))
     }
   })
 

@@ -12,9 +12,17 @@ import { posix } from "node:path"
 import type { ClosureHash } from "../../src/domain/ids.js"
 import type { ClosureForm, CriticalComponent, ResolvedNixConfig } from "./config.js"
 
-/** The store path of a closure given as a store path or as a basename. */
-export const storePathOf = (storeDir: string, closure: string): string =>
-  closure.startsWith("/") ? posix.normalize(closure) : `${storeDir}/${closure}`
+/**
+ * The store path of a closure given as a store path or as a basename; None when it does not name
+ * a direct child of `storeDir` (`../x`, `a/b`, a path elsewhere), which no closure can be.
+ */
+export const storePathOf = (storeDir: string, closure: string): Option.Option<string> => {
+  const path = closure.startsWith("/") ? posix.normalize(closure).replace(/\/+$/, "") : `${storeDir}/${closure}`
+  const name = path.slice(storeDir.length + 1)
+  return path.startsWith(`${storeDir}/`) && name !== "" && name !== "." && name !== ".." && !name.includes("/")
+    ? Option.some(path)
+    : Option.none()
+}
 
 /** A store path in the configured {@link ClosureForm}. */
 export const closureIn = (form: ClosureForm, storePath: string): ClosureHash =>

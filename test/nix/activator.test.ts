@@ -172,6 +172,24 @@ describe.skipIf(!nixAvailable)("nix Activator on real nix", () => {
     )
   })
 
+  it.live("bad input: a target that names no store path is RealiseFailed and nothing runs", () => {
+    const { base, host } = hostWithAB()
+    return withActivator(
+      host,
+      Effect.gen(function* () {
+        const activator = yield* Activator
+        for (const target of ["../etc", "a/b", "/etc/passwd", "/nix/store", "/nix/store/../etc"]) {
+          const failure = yield* Effect.flip(activator.fireSwitch(target as ClosureHash))
+          expect(failure).toMatchObject({ _tag: "RealiseFailed", reason: `${JSON.stringify(target)} is not a closure in /nix/store` })
+          expect((yield* Effect.flip(activator.detectDeferral(target as ClosureHash)))._tag).toBe("RealiseFailed")
+        }
+        expect(generations(host)).toEqual([])
+        expect(switchCalls(host)).toEqual([])
+        expect(yield* activator.currentClosure).toEqual(Option.some(base))
+      })
+    )
+  })
+
   it.live("§6.1 step 2: a refused signature is SignatureMismatch (last 500 bytes); a wrong first stdout line is RealiseFailed", () => {
     const { A, host } = hostWithAB()
     const unsigned = writeScript(
