@@ -15,6 +15,7 @@ import { RolloutState, WaveIndex } from "../domain/rollout.js"
 import { nullableOmitted } from "../domain/schema.js"
 import { HostRolloutSnapshot } from "../domain/snapshot.js"
 import { Timestamp } from "../domain/time.js"
+import type { GateName } from "../planner/evaluate.js"
 import { GateBlock } from "../planner/gateBlock.js"
 import { EventLogKind } from "../ports/eventLog.js"
 
@@ -148,8 +149,8 @@ export const RolloutTrace = Schema.Struct({
 /** `GET /v1/rollouts/:rolloutId/trace`. */
 export type RolloutTrace = typeof RolloutTrace.Type
 
-/** The six gates' names, in evaluation order. */
-export const GateNameSchema = Schema.Literal(
+/** The six gates' names, in evaluation order (typed as the planner's GateName, so the lists cannot drift). */
+export const GateNameSchema: Schema.Schema<GateName> = Schema.Literal(
   "quarantine",
   "channel_edges",
   "wave_promotion",

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Logger, Redacted } from "effect"
 import { HOST_STATES } from "../../src/domain/index.js"
 import { OpenApi } from "@effect/platform"
+import { GATES } from "../../src/planner/evaluate.js"
 import { FleetApi } from "../../src/wire/index.js"
 import { dispatchAck, envelope, postJson, publish, raw, RID, snapshot, withServer } from "./support.js"
 
@@ -67,14 +68,7 @@ describe("operator routes", () => {
       expect(response.status).toBe(200)
       expect(response.body).toMatchObject({ host: "h2", rolloutId: RID, state: "Pending", considered: true })
       const body = response.body as { verdicts: ReadonlyArray<{ gate: string; block?: unknown }> }
-      expect(body.verdicts.map((v) => v.gate)).toEqual([
-        "quarantine",
-        "channel_edges",
-        "wave_promotion",
-        "host_edges",
-        "disruption_budget",
-        "compliance_wave"
-      ])
+      expect(body.verdicts.map((v) => v.gate)).toEqual(GATES.map((g) => g.name))
       expect(yield* snapshot).toEqual(before)
       expect((yield* raw("GET", "/v1/hosts/nobody/explain")).body).toMatchObject({ _tag: "NotFound" })
     }).pipe(withServer())
