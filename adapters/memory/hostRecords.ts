@@ -9,26 +9,12 @@ import { Chunk, Effect, HashMap, Option } from "effect"
 import type { HostRolloutState } from "../../src/domain/hostState.js"
 import type { HostId, RolloutId } from "../../src/domain/ids.js"
 import { newRolloutRecord, type RolloutRecord } from "../../src/domain/rollout.js"
-import { ACTIVE_HOST_STATES, PRUNABLE_ROLLOUT_STATES, type StorageService } from "../../src/ports/storage.js"
+import { ACTIVE_HOST_STATES, type HostRecordStore, PRUNABLE_ROLLOUT_STATES, type RolloutStore } from "../../src/ports/storage.js"
 import { type MemoryDb, ok } from "./db.js"
 import { compareStrings, type CpState, refuse } from "./state.js"
 
 /** The Storage methods for host records and rollouts. */
-export type HostRecordOps = Pick<
-  StorageService,
-  | "loadHostRecord"
-  | "upsertHostRecord"
-  | "upsertHostRecords"
-  | "hostRecordsForRollout"
-  | "activeHostRecordsForHost"
-  | "allHostRecords"
-  | "openRollout"
-  | "loadRollout"
-  | "listRollouts"
-  | "recordRolloutTransition"
-  | "setCurrentWave"
-  | "pruneFinishedRollouts"
->
+export type HostRecordOps = HostRecordStore & RolloutStore
 
 const byHostname = (a: HostRolloutState, b: HostRolloutState) => compareStrings(a.hostname, b.hostname)
 const byPrimaryKey = (a: HostRolloutState, b: HostRolloutState) => compareStrings(a.rolloutId, b.rolloutId) || byHostname(a, b)

@@ -8,13 +8,20 @@
  */
 import { Chunk, Effect, HashMap, Option } from "effect"
 import type { HostId, RolloutId } from "../../src/domain/ids.js"
-import { type DispatchEntry, type ProbeFailure, type StorageService, toQuarantineSet } from "../../src/ports/storage.js"
+import {
+  type DispatchEntry,
+  type DispatchStore,
+  type IdentityStore,
+  type ProbeFailure,
+  type ProbeFailureStore,
+  type QuarantineStore,
+  toQuarantineSet
+} from "../../src/ports/storage.js"
 import { type MemoryDb, ok } from "./db.js"
-import type { HostRecordOps } from "./hostRecords.js"
 import { compareStrings, type CpState, refuse, seqExists } from "./state.js"
 
 /** The Storage methods of this module. */
-export type QueueOps = Omit<StorageService, "transaction" | keyof HostRecordOps>
+export type QueueOps = DispatchStore & QuarantineStore & ProbeFailureStore & IdentityStore
 
 const oldestFirst = (a: DispatchEntry, b: DispatchEntry) => a.enqueuedAt - b.enqueuedAt || compareStrings(a.rolloutId, b.rolloutId)
 

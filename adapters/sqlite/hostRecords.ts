@@ -12,27 +12,19 @@ import type { HostRolloutState } from "../../src/domain/hostState.js"
 import type { HostId, RolloutId } from "../../src/domain/ids.js"
 import { newRolloutRecord } from "../../src/domain/rollout.js"
 import type { StorageError } from "../../src/ports/errors.js"
-import { ACTIVE_HOST_STATES, PRUNABLE_ROLLOUT_STATES, type RolloutFilter, type StorageService } from "../../src/ports/storage.js"
+import {
+  ACTIVE_HOST_STATES,
+  type HostRecordStore,
+  PRUNABLE_ROLLOUT_STATES,
+  type RolloutFilter,
+  type RolloutStore
+} from "../../src/ports/storage.js"
 import { forEachChunk, inList, insertRows, type Param, placeholders, query, rowDecoder, rowEncoder } from "./exec.js"
 import { HOST_RECORD_COLUMNS, HostRecordRow, hostRecordParams, RolloutRow } from "./rows.js"
 import type { CpTables } from "./schema.js"
 
 /** The Storage methods for host records and rollouts. */
-export type HostRecordOps = Pick<
-  StorageService,
-  | "loadHostRecord"
-  | "upsertHostRecord"
-  | "upsertHostRecords"
-  | "hostRecordsForRollout"
-  | "activeHostRecordsForHost"
-  | "allHostRecords"
-  | "openRollout"
-  | "loadRollout"
-  | "listRollouts"
-  | "recordRolloutTransition"
-  | "setCurrentWave"
-  | "pruneFinishedRollouts"
->
+export type HostRecordOps = HostRecordStore & RolloutStore
 
 const HRR = "host_rollout_records"
 const ROLLOUTS = "rollouts"

@@ -10,14 +10,22 @@
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Array as Arr, Effect } from "effect"
 import type { HostId, RolloutId } from "../../src/domain/ids.js"
-import { type DispatchEntry, type ProbeFailure, type ProbeFailureCounts, type StorageService, toQuarantineSet } from "../../src/ports/storage.js"
+import {
+  type DispatchEntry,
+  type DispatchStore,
+  type IdentityStore,
+  type ProbeFailure,
+  type ProbeFailureCounts,
+  type ProbeFailureStore,
+  type QuarantineStore,
+  toQuarantineSet
+} from "../../src/ports/storage.js"
 import { forEachChunk, insertRows, type Param, query, type Row, rowDecoder, rowEncoder } from "./exec.js"
-import type { HostRecordOps } from "./hostRecords.js"
 import { DispatchRow, ProbeFailureCountRow, ProbeFailureRow, QuarantineRow, RevocationRow, TokenNonceRow } from "./rows.js"
 import type { CpTables } from "./schema.js"
 
 /** The Storage methods of this module. */
-export type QueueOps = Omit<StorageService, "transaction" | keyof HostRecordOps>
+export type QueueOps = DispatchStore & QuarantineStore & ProbeFailureStore & IdentityStore
 
 /** Builds the queue, quarantine, probe-failure and identity methods over an SQL client. */
 export const makeQueueOps = (sql: SqlClient.SqlClient, t: CpTables): QueueOps => {

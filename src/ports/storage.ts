@@ -108,15 +108,8 @@ export interface RolloutFilter {
   readonly states?: ReadonlyArray<RolloutState>
 }
 
-/** The Storage service. Every method fails only with {@link StorageError}. */
-export interface StorageService {
-  /**
-   * Runs `effect` as one transaction: every Storage and EventLog call on this backend inside it
-   * commits together or not at all (nested calls use savepoints).
-   */
-  readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
-
-  // Host rollout records ------------------------------------------------------------------------
+/** Host rollout records: one per (rollout, host), the CP mirror of each agent's state. */
+export interface HostRecordStore {
   /** The record of one host in one rollout. */
   readonly loadHostRecord: (rolloutId: RolloutId, hostname: HostId) => Effect.Effect<Option.Option<HostRolloutState>, StorageError>
   /** Inserts or replaces a record (every field). The rollout must exist (else `Constraint`). */
@@ -129,8 +122,10 @@ export interface StorageService {
   readonly activeHostRecordsForHost: (hostname: HostId) => Effect.Effect<ReadonlyArray<HostRolloutState>, StorageError>
   /** Every record, ordered by (rollout id, hostname). */
   readonly allHostRecords: Effect.Effect<ReadonlyArray<HostRolloutState>, StorageError>
+}
 
-  // Rollouts --------------------------------------------------------------------------------------
+/** Rollouts: one per `channel@ref`, with state, wave cursor and timestamps. */
+export interface RolloutStore {
   /** Creates the rollout in Opening at wave 0; `false` (and no change) when it already exists. */
   readonly openRollout: (rollout: NewRollout) => Effect.Effect<boolean, StorageError>
   /** The rollout's record (its state, wave and timestamps). */
@@ -150,8 +145,10 @@ export interface StorageService {
    * transaction. Returns how many rollouts were deleted.
    */
   readonly pruneFinishedRollouts: (cutoff: Timestamp) => Effect.Effect<number, StorageError>
+}
 
-  // Dispatch queue --------------------------------------------------------------------------------
+/** The dispatch queue the hosts' long-polls take from. */
+export interface DispatchStore {
   /** Inserts or replaces the (hostname, rolloutId) dispatch (the planner re-queues every tick). */
   readonly enqueueDispatch: (entry: DispatchEntry) => Effect.Effect<void, StorageError>
   /** Removes and returns the host's oldest dispatch (by `enqueuedAt`, then rollout id), atomically. */
@@ -160,22 +157,28 @@ export interface StorageService {
   readonly dispatchesForHost: (hostname: HostId) => Effect.Effect<ReadonlyArray<DispatchEntry>, StorageError>
   /** Removes one dispatch; `false` when there was none. */
   readonly removeDispatch: (hostname: HostId, rolloutId: RolloutId) => Effect.Effect<boolean, StorageError>
+}
 
-  // Quarantines -------------------------------------------------------------------------------------
+/** Quarantined closures (the quarantine gate's input). */
+export interface QuarantineStore {
   /** Records a quarantine; `false` (and no change) when the (channel, closure) is already there. */
   readonly insertQuarantine: (record: QuarantineRecord) => Effect.Effect<boolean, StorageError>
   /** Every quarantine, ordered by (channel, closure). */
   readonly listQuarantines: Effect.Effect<ReadonlyArray<QuarantineRecord>, StorageError>
   /** Every quarantine as the planner's {@link QuarantineSet}. */
   readonly loadQuarantines: Effect.Effect<QuarantineSet, StorageError>
+}
 
-  // Probe failures ----------------------------------------------------------------------------------
+/** The probe-failure projection (the compliance-wave gate's input). */
+export interface ProbeFailureStore {
   /** Appends failure observations in one transaction. The rollout must exist. */
   readonly insertProbeFailures: (failures: ReadonlyArray<ProbeFailure>) => Effect.Effect<void, StorageError>
   /** Distinct failing enforce probes per rollout and host (hosts with none are absent). */
   readonly probeFailureCounts: Effect.Effect<ProbeFailureCounts, StorageError>
+}
 
-  // Enrollment and identity -----------------------------------------------------------------------
+/** Enrollment nonces and host identity revocations. */
+export interface IdentityStore {
   /** Records a token nonce; `false` when it was already used (a replay). */
   readonly recordTokenNonce: (nonce: TokenNonce) => Effect.Effect<boolean, StorageError>
   /** Deletes nonces first seen before `cutoff`; returns how many. */
@@ -184,6 +187,15 @@ export interface StorageService {
   readonly upsertRevocation: (revocation: Revocation) => Effect.Effect<void, StorageError>
   /** The host's revocation, if any. */
   readonly loadRevocation: (hostname: HostId) => Effect.Effect<Option.Option<Revocation>, StorageError>
+}
+
+/** The Storage service: every store above plus `transaction`. Every method fails only with {@link StorageError}. */
+export interface StorageService extends HostRecordStore, RolloutStore, DispatchStore, QuarantineStore, ProbeFailureStore, IdentityStore {
+  /**
+   * Runs `effect` as one transaction: every Storage and EventLog call on this backend inside it
+   * commits together or not at all (nested calls use savepoints).
+   */
+  readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
 }
 
 /** The CP's durable state. Adapters: `layerMemory` (effect-fleet/memory), `layerSqlite` (effect-fleet/sqlite). */

@@ -100,7 +100,12 @@ it.effect(
           const entries = (yield* queue.peek(1_000_000)).filter((e) => e.rolloutId === rolloutId)
           return [new Set(entries.map((e) => e.event.seq)), yield* integrity] as const
         }).pipe(Effect.provide(layerSqliteOutboundQueueClient().pipe(Layer.provideMerge(layerSqliteConnection({ filename }, "FULL")))))
+        // The child deletes seq - 1 right after printing `ack seq` (seq a multiple of 3), so the
+        // kill may land between that delete's commit and its `del` line: only that one entry may
+        // be gone without having been reported.
+        const unreported = report.acked % 3 === 0 && !report.deleted.has(report.acked - 1) ? report.acked - 1 : null
         for (let seq = 1; seq <= report.acked; seq++) {
+          if (seq === unreported) continue
           expect(present.has(seq)).toBe(!report.deleted.has(seq))
         }
         expect(report.deleted.size).toBeGreaterThan(0)
