@@ -24,12 +24,12 @@ export const makeBearerTokenAuth = (tokens: Iterable<readonly [string, HostId]> 
   const pairs = Symbol.iterator in tokens ? Array.from(tokens as Iterable<readonly [string, HostId]>) : Object.entries(tokens)
   const byDigest = new Map(pairs.map(([token, host]) => [tokenDigest(token), host]))
   return {
-    authenticate: (request) => {
+    authenticate: Effect.fn("AgentAuth.authenticate")(function* (request) {
       const token = bearerToken(request)
-      if (token === null) return Effect.fail(new Unauthorized({ reason: "missing bearer token" }))
+      if (token === null) return yield* new Unauthorized({ reason: "missing bearer token" })
       const host = byDigest.get(tokenDigest(token))
-      return host === undefined ? Effect.fail(new Unauthorized({ reason: "unknown bearer token" })) : Effect.succeed(host)
-    }
+      return host === undefined ? yield* new Unauthorized({ reason: "unknown bearer token" }) : host
+    })
   }
 }
 

@@ -4,7 +4,8 @@
  * event log are identical before and after).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { Effect, Either, Stream } from "effect"
 import { dispatchAck, envelope, postJson, publish, raw, type RawOptions, RID, snapshot, withServer } from "./support.js"
 
 interface Case {
@@ -167,6 +168,25 @@ describe("HTTP rejections change nothing", () => {
       expect(again.text).toBe("")
       expect(yield* snapshot).toEqual(before)
     }).pipe(withServer())
+  )
+
+  it.effect("an oversized chunked body (no content-length) is cut off at the limit and changes nothing", () =>
+    Effect.gen(function* () {
+      yield* publish()
+      const before = yield* snapshot
+      const client = yield* HttpClient.HttpClient
+      const chunk = new TextEncoder().encode("x".repeat(1024))
+      const request = HttpClientRequest.post("/v1/agent/events").pipe(
+        HttpClientRequest.bearerToken("token-h1"),
+        HttpClientRequest.bodyStream(Stream.make(...Array.from({ length: 16 }, () => chunk)), { contentType: "application/json" })
+      )
+      const result = yield* Effect.either(Effect.scoped(Effect.flatMap(client.execute(request), (r) => Effect.succeed(r.status))))
+      // The server stops reading past the limit and closes the stream: the client sees either the
+      // 413 or a reset connection, never a success.
+      if (Either.isRight(result)) expect(result.right).toBe(413)
+      else expect(result.left._tag).toBe("RequestError")
+      expect(yield* snapshot).toEqual(before)
+    }).pipe(withServer({ http: { maxBodyBytes: 4096 } }))
   )
 
   it.effect("strict protocol: a missing header → 400 BadRequest; present → accepted", () =>

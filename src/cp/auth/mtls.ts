@@ -53,20 +53,19 @@ export const makeMtlsAuth = (
   options: MtlsOptions,
   loadRevocationNotBefore: (host: HostId) => Effect.Effect<Option.Option<number>, unknown>
 ): AgentAuthService => ({
-  authenticate: (request) =>
-    Effect.gen(function* () {
-      const peer = yield* peerCertificate(request)
-      const host = hostnameFromCommonName(peer.commonName, options.identitySuffix ?? DEFAULT_IDENTITY_SUFFIX)
-      if (host === null) return yield* new Unauthorized({ reason: "client certificate CN names no host" })
-      const revoked = yield* loadRevocationNotBefore(host).pipe(
-        Effect.tapError((e) => Effect.logError("revocation lookup failed; refusing the request", { host, error: String(e) })),
-        Effect.mapError(() => new Unauthorized({ reason: "revocation status unavailable" }))
-      )
-      if (Option.isSome(revoked) && !(peer.notBefore >= revoked.value)) {
-        return yield* new Unauthorized({ reason: "client certificate issued before the host's revocation" })
-      }
-      return host
-    })
+  authenticate: Effect.fn("AgentAuth.authenticate")(function* (request) {
+    const peer = yield* peerCertificate(request)
+    const host = hostnameFromCommonName(peer.commonName, options.identitySuffix ?? DEFAULT_IDENTITY_SUFFIX)
+    if (host === null) return yield* new Unauthorized({ reason: "client certificate CN names no host" })
+    const revoked = yield* loadRevocationNotBefore(host).pipe(
+      Effect.tapError((e) => Effect.logError("revocation lookup failed; refusing the request", { host, error: String(e) })),
+      Effect.mapError(() => new Unauthorized({ reason: "revocation status unavailable" }))
+    )
+    if (Option.isSome(revoked) && !(peer.notBefore >= revoked.value)) {
+      return yield* new Unauthorized({ reason: "client certificate issued before the host's revocation" })
+    }
+    return host
+  })
 })
 
 /** AgentAuth from the verified client certificate, with revocations read from Storage. */

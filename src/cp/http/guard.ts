@@ -55,7 +55,10 @@ const isJsonContentType = (contentType: string | undefined): boolean =>
 
 /**
  * Reads the body once, under the size limit, and checks it is JSON (the read is cached by the
- * request, so the route's decoder parses the same text).
+ * request, so the route's decoder parses the same text). A declared `content-length` over the
+ * limit is refused before reading (413 reaches the client); a chunked body is cut off once it
+ * passes the limit, and Node then resets the connection, so such a client may see the reset
+ * rather than the 413 — either way nothing was processed.
  */
 export const checkBody = (
   request: HttpServerRequest.HttpServerRequest,
