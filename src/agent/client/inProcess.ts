@@ -1,0 +1,62 @@
+/**
+ * The in-process ControlPlaneClient: agents talk to a CP running in the same process through the
+ * CP's real HTTP stack (guard, authentication, handlers), without a socket. `layerInProcessServer`
+ * is an HttpServer that keeps the app it is asked to serve and exposes it as a `fetch` function
+ * ({@link InProcessCp}); `layerInProcessClient` is the usual FleetApi client over that `fetch`.
+ * The simulator runs N agents against one CP this way; tests use it with the TestClock.
+ *
+ * Invariants: requests run the CP's HttpApp on the runtime that served it (so its Clock, services
+ * and scope), exactly as a socket server would; a client call interrupted mid-request aborts the
+ * server fiber (the request's AbortSignal), as a closed connection would.
+ */
+import { FetchHttpClient, HttpApp, HttpServer } from "@effect/platform"
+import { Context, Deferred, Effect, Layer } from "effect"
+import { ControlPlaneClient } from "../../ports/controlPlaneClient.js"
+import { type FleetClientOptions, makeFleetClient } from "./fleetClient.js"
+import { authorizeWith, type CpCredentials } from "./http.js"
+
+/** The base URL in-process requests are addressed to (never resolved). */
+export const IN_PROCESS_URL = "http://in-process.invalid"
+
+/** The CP's HttpApp as a `fetch` function (available once the CP's HTTP layer is built). */
+export class InProcessCp extends Context.Tag("effect-fleet/InProcessCp")<
+  InProcessCp,
+  { readonly fetch: typeof globalThis.fetch }
+>() {}
+
+/**
+ * An HttpServer without a socket, plus {@link InProcessCp} and the platform services an HttpApp
+ * needs (no-op file system). Provide it to the CP's `layerServe`.
+ */
+export const layerInProcessServer = Layer.scopedContext(
+  Effect.gen(function* () {
+    const handler = yield* Deferred.make<(request: Request) => Promise<Response>>()
+    const server = HttpServer.make({
+      address: { _tag: "TcpAddress", hostname: "in-process", port: 0 },
+      serve: (app, middleware) =>
+        Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+          Deferred.succeed(handler, HttpApp.toWebHandlerRuntime(runtime)(app, middleware))
+        )
+    })
+    const fetch: typeof globalThis.fetch = (input, init) =>
+      Effect.runPromise(Deferred.await(handler)).then((handle) => handle(new Request(input, init)))
+    return Context.make(HttpServer.HttpServer, server).pipe(Context.add(InProcessCp, { fetch }))
+  })
+).pipe(Layer.provideMerge(HttpServer.layerContext))
+
+/** Settings of an in-process client: the host's credentials, and optionally time limits. */
+export interface InProcessClientConfig extends Omit<FleetClientOptions, "baseUrl" | "authorize"> {
+  readonly credentials: CpCredentials
+}
+
+/** A ControlPlaneClient over the in-process CP. */
+export const layerInProcessClient = (config: InProcessClientConfig): Layer.Layer<ControlPlaneClient, never, InProcessCp> =>
+  Layer.effect(
+    ControlPlaneClient,
+    Effect.flatMap(InProcessCp, (cp) =>
+      makeFleetClient({ ...config, baseUrl: IN_PROCESS_URL, authorize: authorizeWith(config.credentials) }).pipe(
+        Effect.provide(FetchHttpClient.layer),
+        Effect.provideService(FetchHttpClient.Fetch, cp.fetch)
+      )
+    )
+  )

@@ -1,0 +1,91 @@
+/**
+ * The boot-recovery handshake (spec §5.1 step 2, with DESIGN.md's "seq never goes backwards"):
+ * before the agent takes dispatches it
+ * 1. records, per rollout, the highest seq waiting in the outbound queue (never reused);
+ * 2. delivers those events (an earlier run's), so the CP's view is complete;
+ * 3. heartbeats without a rollout id, reporting the running closure — the CP synthesises what a
+ *    restart cut short (a switch that finished, a rollback whose ack was lost) and answers with
+ *    the host's active records;
+ * 4. verifies fleet.resolved and caches the channel policies;
+ * 5. rehydrates every snapshot (`mergeSnapshot` + the rehydration effects) in the reducer.
+ *
+ * Invariants: every step that needs the CP retries with backoff until it succeeds (the agent has
+ * nothing to do without its CP), except the policy fetch, which is logged and left to the
+ * heartbeat when fleet.resolved cannot be verified; the reducer has applied every snapshot
+ * before this returns.
+ */
+import { Clock, Effect, Option, Schedule } from "effect"
+import type { RolloutId } from "../domain/ids.js"
+import type { Timestamp } from "../domain/time.js"
+import type { ActivatorService } from "../ports/activator.js"
+import type { ControlPlaneClientService } from "../ports/controlPlaneClient.js"
+import type { OutboundQueueService } from "../ports/outboundQueue.js"
+import type { ResolvedAgentConfig } from "./config.js"
+import { AgentInput } from "./input.js"
+import type { PolicySource } from "./policySource.js"
+import type { AgentReducer } from "./reducer.js"
+import { cpBackoff, retryUnavailable } from "./retry.js"
+import type { Drainer } from "./workers/drainer.js"
+
+/** What the handshake uses. */
+export interface HandshakeDeps {
+  readonly config: ResolvedAgentConfig
+  readonly client: ControlPlaneClientService
+  readonly activator: ActivatorService
+  readonly outbound: OutboundQueueService
+  readonly reducer: AgentReducer
+  readonly drainer: Drainer
+  readonly policies: PolicySource
+}
+
+/** What the handshake found (for logs and tests). */
+export interface HandshakeOutcome {
+  /** Events an earlier run left in the outbound queue. */
+  readonly pendingEvents: number
+  /** Records the CP reported as active. */
+  readonly rehydrated: number
+}
+
+/** A storage failure at boot is retried from 1 s, backing off to once a minute. */
+const STORAGE_RETRY = Schedule.exponential("1 second").pipe(Schedule.union(Schedule.spaced("60 seconds")))
+
+/** The highest queued seq per rollout, and how many events are queued. */
+const seqFloors = (deps: HandshakeDeps) =>
+  Effect.gen(function* () {
+    const size = yield* deps.outbound.size
+    const pending = yield* deps.outbound.peek(size)
+    const floors = new Map<RolloutId, number>()
+    for (const entry of pending) floors.set(entry.rolloutId, Math.max(entry.event.seq, floors.get(entry.rolloutId) ?? 0))
+    return { floors, pending: pending.length }
+  }).pipe(
+    Effect.tapError((error) => Effect.logWarning("outbound queue unreadable at boot; retrying", { reason: error.message })),
+    Effect.retry(STORAGE_RETRY),
+    // Both retry schedules never end: these failures cannot escape.
+    Effect.orDie
+  )
+
+/** Runs the handshake. */
+export const bootHandshake = (deps: HandshakeDeps): Effect.Effect<HandshakeOutcome> =>
+  Effect.gen(function* () {
+    const { floors, pending } = yield* seqFloors(deps)
+    for (const [rolloutId, seq] of floors) yield* deps.reducer.offer(AgentInput.SeqFloor({ rolloutId, seq }))
+    yield* deps.drainer.drainFully
+    const heartbeat = Effect.gen(function* () {
+      const currentClosure = Option.getOrNull(yield* deps.activator.currentClosure)
+      const at = (yield* Clock.currentTimeMillis) as Timestamp
+      return yield* deps.client.heartbeat({ hostname: deps.config.hostname, rolloutId: null, currentClosure, at })
+    })
+    const reply = yield* heartbeat.pipe(
+      Effect.tapError((error) => Effect.logWarning("boot handshake: heartbeat failed; retrying", { reason: error.message })),
+      Effect.retry(cpBackoff),
+      Effect.orDie
+    )
+    yield* retryUnavailable(deps.policies.refresh).pipe(
+      Effect.catchAll((error) => Effect.logWarning("boot handshake: no verified policies yet", { reason: error.message }))
+    )
+    for (const snapshot of reply.bootstrapRollouts) yield* deps.reducer.offer(AgentInput.BootstrapHost({ snapshot, boot: true }))
+    yield* deps.reducer.barrier
+    const outcome = { pendingEvents: pending, rehydrated: reply.bootstrapRollouts.length }
+    yield* Effect.logInfo("boot handshake done", outcome)
+    return outcome
+  }).pipe(Effect.withSpan("Agent.bootHandshake"))

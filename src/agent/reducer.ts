@@ -1,0 +1,160 @@
+/**
+ * The agent reducer: the agent's single mutator. One fiber takes {@link AgentInput}s from one
+ * bounded queue, calls `step()` (the same one the CP mirror runs), stores the record, then hands
+ * the effects, in order, to the applier.
+ *
+ * Invariants:
+ * - only this fiber calls `step()` and writes the agent state (workers offer inputs, readers get
+ *   snapshots);
+ * - seq numbers never go backwards: an event gets `max(lastEventSeq, highest seq already queued
+ *   for the rollout) + 1`, and a CP snapshot replaces a record only when it is strictly ahead of
+ *   it (so an agent whose newer events are still queued keeps its own record);
+ * - a refused event (step error, unknown rollout) is logged and changes nothing; a failure while
+ *   applying effects is logged and the fiber carries on.
+ */
+import { Clock, Deferred, Effect, Queue, Ref, type Scope } from "effect"
+import type { HostEffect } from "../domain/effects.js"
+import type { LocalEvent } from "../domain/events.js"
+import { type HostRolloutState, newPending } from "../domain/hostState.js"
+import { type ChannelId, rolloutChannel, type RolloutId } from "../domain/ids.js"
+import type { OnHealthFailure } from "../domain/policy.js"
+import type { HostRolloutSnapshot } from "../domain/snapshot.js"
+import type { Timestamp } from "../domain/time.js"
+import { advanceTick } from "../machine/advance.js"
+import { step } from "../machine/host.js"
+import { mergeSnapshot, rehydrationEffects } from "../machine/rehydrate.js"
+import { type ApplierDeps, applyAgentEffect } from "./applier.js"
+import { AgentInput } from "./input.js"
+
+/**
+ * Input queue capacity: 64, the reference's. Six producers (a probe run offers up to three
+ * events, the others one at a time); workers wait for room, so a full queue slows them down
+ * and never drops an input.
+ */
+export const AGENT_QUEUE_CAPACITY = 64
+
+/** What the reducer keeps; read-only for everyone but the reducer fiber. */
+export interface AgentState {
+  /** The agent's record of each rollout it has taken part in. */
+  readonly records: ReadonlyMap<RolloutId, HostRolloutState>
+  /** Each channel's verified `onHealthFailure` (from fleet.resolved). */
+  readonly policies: ReadonlyMap<ChannelId, OnHealthFailure>
+  /** The highest seq found in the outbound queue at boot, per rollout: never reused. */
+  readonly seqFloors: ReadonlyMap<RolloutId, number>
+}
+
+/** The reducer as the other parts of the agent see it. */
+export interface AgentReducer {
+  /** Offers an input, waiting while the queue is full. */
+  readonly offer: (input: AgentInput) => Effect.Effect<void>
+  /** The current state. */
+  readonly state: Effect.Effect<AgentState>
+  /** Waits until every input offered before the call has been processed. */
+  readonly barrier: Effect.Effect<void>
+}
+
+const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => new Map(map).set(key, value)
+
+/**
+ * Rehydration effects as the agent applies them: `rehydrationEffects` asks for a probe reset in
+ * every non-Pending state, but probe events are legal only in Soaking (step() would refuse the
+ * others), so the reset is kept only there. Decision (where the reference does nothing): a
+ * record the boot handshake finds Activating had its switch cut short by the restart (had it
+ * finished, the handshake's heartbeat would have let the CP synthesise the completion), so the
+ * switch is fired again; its Started/Completed events are legal from Activating.
+ */
+const effectsAfterRehydration = (record: HostRolloutState, boot: boolean): ReadonlyArray<HostEffect> => {
+  const effects = rehydrationEffects(record).filter((e) => e._tag !== "LocalResetProbeCache" || record.state === "Soaking")
+  return boot && record.state === "Activating"
+    ? [...effects, { _tag: "LocalFireSwitch", rolloutId: record.rolloutId, target: record.targetClosure }]
+    : effects
+}
+
+/** Starts the reducer fiber in the current scope. */
+export const makeAgentReducer = (deps: ApplierDeps): Effect.Effect<AgentReducer, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const queue = yield* Queue.bounded<AgentInput>(AGENT_QUEUE_CAPACITY)
+    const ref = yield* Ref.make<AgentState>({ records: new Map(), policies: new Map(), seqFloors: new Map() })
+    const now = Effect.map(Clock.currentTimeMillis, (millis) => millis as Timestamp)
+    const apply = (effects: ReadonlyArray<HostEffect>, at: Timestamp) =>
+      Effect.forEach(effects, (effect) => applyAgentEffect(deps, effect, at), { discard: true })
+
+    const hostEvent = (rolloutId: RolloutId, event: LocalEvent, dispatchedAt: Timestamp | null) =>
+      Effect.gen(function* () {
+        const at = yield* now
+        const state = yield* Ref.get(ref)
+        let record = state.records.get(rolloutId)
+        if (record === undefined) {
+          if (event._tag !== "LocalActivate") {
+            return yield* Effect.logDebug("event for a rollout this agent has no record of; dropped", { rolloutId, event: event._tag })
+          }
+          // Decision: the agent's record carries the real hostname (the reference writes "self"),
+          // so the agent's record and the CP's mirror are the same value.
+          record = newPending({
+            rolloutId,
+            hostname: deps.hostname,
+            channel: rolloutChannel(rolloutId),
+            targetClosure: event.targetClosure,
+            dispatchedAt: dispatchedAt ?? at,
+            soakDueAt: event.soakDueAt
+          })
+        }
+        const policy = state.policies.get(record.channel)
+        if (policy === undefined) {
+          yield* Effect.logWarning("no verified policy for the channel; stepping with halt", { rolloutId, channel: record.channel })
+        }
+        const seq = Math.max(record.lastEventSeq, state.seqFloors.get(rolloutId) ?? 0) + 1
+        const result = step(record, { ...event, seq }, at, { onHealthFailure: policy ?? "halt" })
+        if (result._tag === "Left") {
+          return yield* Effect.logWarning("event refused by the state machine; dropped", { rolloutId, event: event._tag, error: result.left.message })
+        }
+        yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, rolloutId, result.right.state) }))
+        yield* apply(result.right.effects, at)
+      })
+
+    const advance = Effect.gen(function* () {
+      const at = yield* now
+      const { policies, records } = yield* Ref.get(ref)
+      for (const record of records.values()) {
+        const event = advanceTick(record, at, policies.get(record.channel) ?? null)
+        if (event !== undefined) yield* hostEvent(record.rolloutId, event, null)
+      }
+    })
+
+    const bootstrap = (snapshot: HostRolloutSnapshot, boot: boolean) =>
+      Effect.gen(function* () {
+        if (snapshot.hostname !== deps.hostname) {
+          return yield* Effect.logWarning("snapshot of another host ignored", { rolloutId: snapshot.rolloutId, hostname: snapshot.hostname })
+        }
+        const existing = (yield* Ref.get(ref)).records.get(snapshot.rolloutId)
+        if (existing !== undefined && existing.lastEventSeq >= snapshot.lastEventSeq) return
+        const merged = mergeSnapshot(existing, snapshot)
+        yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, snapshot.rolloutId, merged) }))
+        yield* Effect.logInfo("record rehydrated from the CP", { rolloutId: merged.rolloutId, state: merged.state, seq: merged.lastEventSeq, boot })
+        yield* apply(effectsAfterRehydration(merged, boot), yield* now)
+      })
+
+    const handle = (input: AgentInput): Effect.Effect<void> =>
+      AgentInput.$match(input, {
+        HostEvent: ({ dispatchedAt, event, rolloutId }) => hostEvent(rolloutId, event, dispatchedAt),
+        AdvanceTick: () => advance,
+        BootstrapHost: ({ boot, snapshot }) => bootstrap(snapshot, boot),
+        PolicyUpdated: ({ channel, onHealthFailure }) =>
+          Ref.update(ref, (s) => ({ ...s, policies: withEntry(s.policies, channel, onHealthFailure) })),
+        SeqFloor: ({ rolloutId, seq }) =>
+          Ref.update(ref, (s) => ({ ...s, seqFloors: withEntry(s.seqFloors, rolloutId, Math.max(seq, s.seqFloors.get(rolloutId) ?? 0)) })),
+        Barrier: ({ reply }) => Deferred.succeed(reply, undefined)
+      }).pipe(Effect.catchAllCause((cause) => Effect.logError("agent reducer input failed; carrying on", { input: input._tag, cause })))
+
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(queue), handle)))
+
+    return {
+      offer: (input) => Queue.offer(queue, input).pipe(Effect.asVoid),
+      state: Ref.get(ref),
+      barrier: Effect.gen(function* () {
+        const reply = yield* Deferred.make<void>()
+        yield* Queue.offer(queue, AgentInput.Barrier({ reply }))
+        yield* Deferred.await(reply)
+      })
+    } satisfies AgentReducer
+  })

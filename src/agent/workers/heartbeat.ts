@@ -1,0 +1,80 @@
+/**
+ * The heartbeat worker and the advance ticker.
+ *
+ * Heartbeat (spec §5.4, every 60 s): reports the running closure and merges the CP's snapshots of
+ * this host's active records (`BootstrapHost`; the reducer keeps its own record when it is as
+ * far or further, so seq never goes backwards). Decision: the running closure is reported only
+ * when no event is waiting in the outbound queue and no activation is running; otherwise the
+ * CP's recovery synthesis could invent an event at a seq the agent is about to send (the CP is
+ * merely behind, not wrong). It also fetches the policies of channels the agent holds records
+ * of but has no verified policy for (e.g. after a restart while fleet.resolved was unavailable).
+ *
+ * Advance ticker (every 5 s, first after 5 s): offers `AdvanceTick`.
+ *
+ * Invariant: a failed beat is logged and the next one runs on schedule; neither loop ever ends
+ * on an error.
+ */
+import { Clock, Effect, Option, type Ref } from "effect"
+import type { Timestamp } from "../../domain/time.js"
+import type { ActivatorService } from "../../ports/activator.js"
+import type { ControlPlaneClientService } from "../../ports/controlPlaneClient.js"
+import type { OutboundQueueService } from "../../ports/outboundQueue.js"
+import type { ResolvedAgentConfig } from "../config.js"
+import { AgentInput } from "../input.js"
+import type { PolicySource } from "../policySource.js"
+import type { AgentState } from "../reducer.js"
+
+/** What the heartbeat uses. */
+export interface HeartbeatDeps {
+  readonly config: ResolvedAgentConfig
+  readonly client: ControlPlaneClientService
+  readonly activator: ActivatorService
+  readonly outbound: OutboundQueueService
+  readonly policies: PolicySource
+  /** True while the activation worker runs an intent. */
+  readonly activationBusy: Ref.Ref<boolean>
+  readonly state: Effect.Effect<AgentState>
+  readonly offer: (input: AgentInput) => Effect.Effect<void>
+}
+
+/** The closure to report: the running one, unless events are queued or an activation runs. */
+const reportableClosure = (deps: HeartbeatDeps) =>
+  Effect.gen(function* () {
+    const queued = yield* deps.outbound.size.pipe(Effect.orElseSucceed(() => 1))
+    if (queued > 0 || (yield* deps.activationBusy.get)) return null
+    return Option.getOrNull(yield* deps.activator.currentClosure)
+  })
+
+/** Fetches the policies when a record's channel has none cached. */
+const ensurePolicies = (deps: HeartbeatDeps) =>
+  Effect.gen(function* () {
+    const { policies, records } = yield* deps.state
+    if ([...records.values()].every((r) => policies.has(r.channel))) return
+    yield* deps.policies.refresh.pipe(Effect.catchAll((error) => Effect.logWarning("policy refresh failed", { reason: error.message })))
+  })
+
+/** One heartbeat. */
+export const beat = (deps: HeartbeatDeps) =>
+  Effect.gen(function* () {
+    const currentClosure = yield* reportableClosure(deps)
+    const at = (yield* Clock.currentTimeMillis) as Timestamp
+    const reply = yield* deps.client.heartbeat({ hostname: deps.config.hostname, rolloutId: null, currentClosure, at })
+    for (const snapshot of reply.bootstrapRollouts) yield* deps.offer(AgentInput.BootstrapHost({ snapshot, boot: false }))
+    if (reply.replayFrom !== null) yield* Effect.logInfo("the CP asked for a replay; the outbound queue already re-sends", { from: reply.replayFrom })
+    yield* ensurePolicies(deps)
+  }).pipe(Effect.withSpan("Agent.heartbeat"))
+
+/** The heartbeat loop: a beat every interval (the boot handshake was the first one). */
+export const heartbeatWorker = (deps: HeartbeatDeps): Effect.Effect<never> =>
+  Effect.forever(
+    Effect.zipRight(
+      Effect.sleep(deps.config.heartbeatInterval),
+      beat(deps).pipe(Effect.catchAllCause((cause) => Effect.logWarning("heartbeat failed; the next one runs on schedule", cause)))
+    )
+  )
+
+/** The advance ticker: an `AdvanceTick` every interval, the first one interval after start. */
+export const advanceTicker = (
+  interval: ResolvedAgentConfig["advanceInterval"],
+  offer: (input: AgentInput) => Effect.Effect<void>
+): Effect.Effect<never> => Effect.forever(Effect.zipRight(Effect.sleep(interval), offer(AgentInput.AdvanceTick())))
