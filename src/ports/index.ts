@@ -5,6 +5,7 @@
  * (adapters/memory, adapters/sqlite, adapters/nix) implement them.
  */
 export * from "./activator.js"
+export * from "./agentAuth.js"
 export * from "./controlPlaneClient.js"
 export * from "./errors.js"
 export * from "./eventLog.js"

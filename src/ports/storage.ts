@@ -193,7 +193,8 @@ export interface IdentityStore {
 export interface StorageService extends HostRecordStore, RolloutStore, DispatchStore, QuarantineStore, ProbeFailureStore, IdentityStore {
   /**
    * Runs `effect` as one transaction: every Storage and EventLog call on this backend inside it
-   * commits together or not at all (nested calls use savepoints).
+   * commits together or not at all (nested calls use savepoints). Other fibers' calls wait until
+   * it ends, so never wait inside a transaction for another fiber that uses this storage.
    */
   readonly transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
 }

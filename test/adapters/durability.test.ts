@@ -15,7 +15,7 @@ import type { RolloutId } from "../../src/domain/index.js"
 import { EventLog } from "../../src/ports/eventLog.js"
 import { OutboundQueue } from "../../src/ports/outboundQueue.js"
 import { Storage } from "../../src/ports/storage.js"
-import { DURABLE_HOST, DURABLE_ROLLOUT } from "./durabilityChild.js"
+import { DURABLE_HOST, DURABLE_ROLLOUT } from "../ports/fixtures.js"
 import { tempDir } from "./sqliteSupport.js"
 
 const childPath = fileURLToPath(new URL("./durabilityChild.ts", import.meta.url))

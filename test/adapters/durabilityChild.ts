@@ -12,16 +12,11 @@
  */
 import { Effect, Option } from "effect"
 import { layerSqlite, layerSqliteOutboundQueue } from "../../adapters/sqlite/index.js"
-import type { ChannelId, ChannelRef, HostId, RolloutId } from "../../src/domain/index.js"
+import type { ChannelId, ChannelRef, RolloutId } from "../../src/domain/index.js"
 import { EventLog } from "../../src/ports/eventLog.js"
 import { OutboundQueue } from "../../src/ports/outboundQueue.js"
 import { Storage } from "../../src/ports/storage.js"
-import { agentEntry, pending, queued, T0 } from "../ports/fixtures.js"
-
-/** The rollout and host the cp mode writes to. */
-export const DURABLE_ROLLOUT = "durable@r1" as RolloutId
-/** The host the cp mode writes to. */
-export const DURABLE_HOST = "durable-host" as HostId
+import { agentEntry, DURABLE_HOST, DURABLE_ROLLOUT, pending, queued, T0 } from "../ports/fixtures.js"
 
 const say = (line: string) => Effect.sync(() => process.stdout.write(`${line}\n`))
 

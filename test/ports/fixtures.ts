@@ -90,3 +90,8 @@ export const queued = (rolloutId: QueuedEvent["rolloutId"], seq: number, hostnam
   }
   return { hostname, rolloutId, createdAt: at(seq), event }
 }
+
+/** The rollout the durability child writes to. */
+export const DURABLE_ROLLOUT = "durable@r1" as RolloutId
+/** The host the durability child writes as. */
+export const DURABLE_HOST = "durable-host" as HostId
