@@ -22,4 +22,5 @@ export {
   type SimulatedHostService,
   type SimulatedHostState
 } from "./simulatedHost.js"
+export { BearerTokens, layerBearerTokens, layerBearerTokensConfig, layerBearerTokensFile, makeBearerTokenAuth } from "./agentAuth.js"
 export { layerMemory } from "./storage.js"
