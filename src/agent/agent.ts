@@ -29,7 +29,7 @@ import { probeWorker } from "./workers/probes.js"
 const ACTIVATION_QUEUE_CAPACITY = 4
 /** Probe resets waiting: 4, the reference's; sliding, since only the latest reset matters and the reducer must never wait on it. */
 const PROBE_RESET_CAPACITY = 4
-/** Drainer kicks: 1; a kick is a flag, one pending wakes the drainer. */
+/** Drainer kicks and early-heartbeat requests: 1 each; a kick is a flag, one pending wakes the worker. */
 const KICK_CAPACITY = 1
 
 /** A running agent, as tests, the simulator and embedding applications see it. */
@@ -65,6 +65,7 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
       const activations = yield* Queue.bounded<ActivationIntent>(ACTIVATION_QUEUE_CAPACITY)
       const probeResets = yield* Queue.sliding<RolloutId>(PROBE_RESET_CAPACITY)
       const kicks = yield* Queue.sliding<void>(KICK_CAPACITY)
+      const beatNow = yield* Queue.sliding<void>(KICK_CAPACITY)
       const activationBusy = yield* Ref.make(false)
       const tickers = yield* FiberSet.make()
 
@@ -76,7 +77,13 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
         kick: Queue.offer(kicks, undefined).pipe(Effect.asVoid)
       })
       const offer = reducer.offer
-      const drainer = yield* makeDrainer({ outbound, client, kicks, interval: cfg.drainInterval })
+      const drainer = yield* makeDrainer({
+        outbound,
+        client,
+        kicks,
+        interval: cfg.drainInterval,
+        onDelivered: (entry) => (entry.event._tag === "DispatchAck" ? Queue.offer(beatNow, undefined).pipe(Effect.asVoid) : Effect.void)
+      })
       const policies = makePolicySource(cfg, client, offer)
 
       yield* Effect.forkScoped(drainer.worker)
@@ -88,7 +95,7 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
         const outcome = yield* bootHandshake({ config: cfg, client, activator, outbound, reducer, drainer, policies })
         const state = reducer.state
         yield* Effect.forkIn(longPollWorker({ config: cfg, client, activator, policies, state, offer }), scope)
-        yield* Effect.forkIn(heartbeatWorker({ config: cfg, client, activator, outbound, policies, activationBusy, state, offer }), scope)
+        yield* Effect.forkIn(heartbeatWorker({ config: cfg, client, activator, outbound, policies, activationBusy, state, offer, beatNow }), scope)
         yield* Effect.forkIn(advanceTicker(cfg.advanceInterval, offer), scope)
         yield* Deferred.succeed(ready, outcome)
       })

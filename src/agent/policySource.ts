@@ -7,10 +7,10 @@
  * has been offered, so the reducer always knows the policy before the `LocalActivate` that needs
  * it (one FIFO queue).
  */
-import { Clock, Effect, Either } from "effect"
+import { Effect, Either } from "effect"
 import type { OnHealthFailure } from "../domain/policy.js"
 import { rolloutChannel } from "../domain/ids.js"
-import type { Timestamp } from "../domain/time.js"
+import { now } from "./clock.js"
 import type { ControlPlaneClientService, CpError } from "../ports/controlPlaneClient.js"
 import type { DispatchEntry } from "../ports/storage.js"
 import type { ResolvedAgentConfig } from "./config.js"
@@ -34,7 +34,6 @@ export const makePolicySource = (
   client: ControlPlaneClientService,
   offer: (input: AgentInput) => Effect.Effect<void>
 ): PolicySource => {
-  const now = Effect.map(Clock.currentTimeMillis, (millis) => millis as Timestamp)
   const refresh = Effect.gen(function* () {
     const signed = yield* client.fleetResolved
     const verified = yield* Either.match(verifyFleet(signed, config.trust, yield* now, config.freshnessWindowSecs), {

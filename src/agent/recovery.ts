@@ -14,9 +14,9 @@
  * heartbeat when fleet.resolved cannot be verified; the reducer has applied every snapshot
  * before this returns.
  */
-import { Clock, Effect, Option, Schedule } from "effect"
+import { Effect, Option, Schedule } from "effect"
 import type { RolloutId } from "../domain/ids.js"
-import type { Timestamp } from "../domain/time.js"
+import { now } from "./clock.js"
 import type { ActivatorService } from "../ports/activator.js"
 import type { ControlPlaneClientService } from "../ports/controlPlaneClient.js"
 import type { OutboundQueueService } from "../ports/outboundQueue.js"
@@ -72,7 +72,7 @@ export const bootHandshake = (deps: HandshakeDeps): Effect.Effect<HandshakeOutco
     yield* deps.drainer.drainFully
     const heartbeat = Effect.gen(function* () {
       const currentClosure = Option.getOrNull(yield* deps.activator.currentClosure)
-      const at = (yield* Clock.currentTimeMillis) as Timestamp
+      const at = yield* now
       return yield* deps.client.heartbeat({ hostname: deps.config.hostname, rolloutId: null, currentClosure, at })
     })
     const reply = yield* heartbeat.pipe(

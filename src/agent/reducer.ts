@@ -12,7 +12,7 @@
  * - a refused event (step error, unknown rollout) is logged and changes nothing; a failure while
  *   applying effects is logged and the fiber carries on.
  */
-import { Clock, Deferred, Effect, Queue, Ref, type Scope } from "effect"
+import { Deferred, Effect, Queue, Ref, type Scope } from "effect"
 import type { HostEffect } from "../domain/effects.js"
 import type { LocalEvent } from "../domain/events.js"
 import { type HostRolloutState, newPending } from "../domain/hostState.js"
@@ -20,6 +20,7 @@ import { type ChannelId, rolloutChannel, type RolloutId } from "../domain/ids.js
 import type { OnHealthFailure } from "../domain/policy.js"
 import type { HostRolloutSnapshot } from "../domain/snapshot.js"
 import type { Timestamp } from "../domain/time.js"
+import { now } from "./clock.js"
 import { advanceTick } from "../machine/advance.js"
 import { step } from "../machine/host.js"
 import { mergeSnapshot, rehydrationEffects } from "../machine/rehydrate.js"
@@ -75,7 +76,6 @@ export const makeAgentReducer = (deps: ApplierDeps): Effect.Effect<AgentReducer,
   Effect.gen(function* () {
     const queue = yield* Queue.bounded<AgentInput>(AGENT_QUEUE_CAPACITY)
     const ref = yield* Ref.make<AgentState>({ records: new Map(), policies: new Map(), seqFloors: new Map() })
-    const now = Effect.map(Clock.currentTimeMillis, (millis) => millis as Timestamp)
     const apply = (effects: ReadonlyArray<HostEffect>, at: Timestamp) =>
       Effect.forEach(effects, (effect) => applyAgentEffect(deps, effect, at), { discard: true })
 
@@ -121,13 +121,28 @@ export const makeAgentReducer = (deps: ApplierDeps): Effect.Effect<AgentReducer,
       }
     })
 
+    /**
+     * Decision: `soakDueAt` is the CP's to set, and the CP re-times the soak of a Pending host on
+     * every re-queue of its dispatch until the ack lands, so the value the agent took with the
+     * dispatch can be earlier than the CP's. A Converged sent before the CP's deadline would be
+     * refused (409 Invariant) and the two sides would part ways, so a snapshot with a later
+     * deadline moves the agent's forward even when the agent's record is ahead of the snapshot.
+     */
+    const adoptSoakDeadline = (existing: HostRolloutState, snapshot: HostRolloutSnapshot) =>
+      Effect.gen(function* () {
+        const later = snapshot.soakDueAt !== null && (existing.soakDueAt === null || snapshot.soakDueAt > existing.soakDueAt)
+        if (!later || existing.state === "Converged" || existing.state === "Reverted") return
+        yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, existing.rolloutId, { ...existing, soakDueAt: snapshot.soakDueAt }) }))
+        yield* Effect.logInfo("soak deadline moved to the CP's", { rolloutId: existing.rolloutId, soakDueAt: snapshot.soakDueAt })
+      })
+
     const bootstrap = (snapshot: HostRolloutSnapshot, boot: boolean) =>
       Effect.gen(function* () {
         if (snapshot.hostname !== deps.hostname) {
           return yield* Effect.logWarning("snapshot of another host ignored", { rolloutId: snapshot.rolloutId, hostname: snapshot.hostname })
         }
         const existing = (yield* Ref.get(ref)).records.get(snapshot.rolloutId)
-        if (existing !== undefined && existing.lastEventSeq >= snapshot.lastEventSeq) return
+        if (existing !== undefined && existing.lastEventSeq >= snapshot.lastEventSeq) return yield* adoptSoakDeadline(existing, snapshot)
         const merged = mergeSnapshot(existing, snapshot)
         yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, snapshot.rolloutId, merged) }))
         yield* Effect.logInfo("record rehydrated from the CP", { rolloutId: merged.rolloutId, state: merged.state, seq: merged.lastEventSeq, boot })

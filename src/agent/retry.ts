@@ -20,9 +20,12 @@ export const cpBackoff: Schedule.Schedule<unknown, unknown> = Schedule.exponenti
   // union keeps the shorter delay of the two: the exponential, capped at MAX_BACKOFF.
   Schedule.union(Schedule.spaced(MAX_BACKOFF)),
   Schedule.intersect(Schedule.identity<unknown>()),
-  Schedule.modifyDelay(([, error], delay) =>
-    error instanceof CpUnavailable && error.retryAfterSeconds !== null ? Duration.max(delay, Duration.seconds(error.retryAfterSeconds)) : delay
-  ),
+  Schedule.modifyDelay(([, error], delay) => {
+    const floor = error instanceof CpUnavailable && error.retryAfterSeconds !== null ? Duration.seconds(error.retryAfterSeconds) : Duration.zero
+    // Whole milliseconds: jitter gives fractions, and a clock moved by fractional sleeps (a
+    // TestClock) would then report instants that are not valid Timestamps.
+    return Duration.millis(Math.ceil(Duration.toMillis(Duration.max(delay, floor))))
+  }),
   Schedule.map(([, error]) => error)
 )
 

@@ -7,10 +7,10 @@
  * every outcome becomes an event except a failed rollback, which has no legal event (the host
  * is already Failed, spec §9.19) and is logged as an error instead of being sent to be refused.
  */
-import { Clock, Effect, Either, Queue, Ref } from "effect"
+import { Effect, Either, Queue, Ref } from "effect"
 import type { LocalEvent } from "../../domain/events.js"
 import type { RolloutId } from "../../domain/ids.js"
-import type { Timestamp } from "../../domain/time.js"
+import { now } from "../clock.js"
 import { type ActivatorService, failureReport } from "../../ports/activator.js"
 import { SWITCH_METHOD } from "../config.js"
 import { AgentInput, type ActivationIntent } from "../input.js"
@@ -24,7 +24,6 @@ export interface ActivationWorkerDeps {
   readonly busy: Ref.Ref<boolean>
 }
 
-const now = Effect.map(Clock.currentTimeMillis, (millis) => millis as Timestamp)
 
 /** Offers a worker event (seq 0: the reducer assigns it). */
 export const emitEvent = (offer: (input: AgentInput) => Effect.Effect<void>, rolloutId: RolloutId, event: LocalEvent) =>

@@ -37,6 +37,8 @@ export interface DrainerDeps {
   readonly kicks: Queue.Dequeue<void>
   /** The fallback period between passes. */
   readonly interval: Duration.Duration
+  /** Called after the CP accepted an entry (and it was acked). */
+  readonly onDelivered: (entry: QueuedEvent) => Effect.Effect<void>
 }
 
 /** The drainer as the agent uses it. */
@@ -100,6 +102,7 @@ export const makeDrainer = (deps: DrainerDeps): Effect.Effect<Drainer> =>
             const error = yield* send(entry)
             if (error !== undefined) return DrainOutcome.Blocked({ error })
             yield* deps.outbound.ack(entry.rolloutId, entry.event.seq)
+            yield* deps.onDelivered(entry)
           }
         }
       }).pipe(Effect.catchTag("StorageError", (error) => Effect.succeed(storageBlocked(error))))

@@ -8,14 +8,16 @@
  * CP's recovery synthesis could invent an event at a seq the agent is about to send (the CP is
  * merely behind, not wrong). It also fetches the policies of channels the agent holds records
  * of but has no verified policy for (e.g. after a restart while fleet.resolved was unavailable).
+ * A beat also runs as soon as a DispatchAck has been delivered, so the agent learns the CP's
+ * soak deadline for the dispatch (the CP may have re-timed it while the ack was on its way).
  *
  * Advance ticker (every 5 s, first after 5 s): offers `AdvanceTick`.
  *
  * Invariant: a failed beat is logged and the next one runs on schedule; neither loop ever ends
  * on an error.
  */
-import { Clock, Effect, Option, type Ref } from "effect"
-import type { Timestamp } from "../../domain/time.js"
+import { Effect, Option, type Queue, type Ref } from "effect"
+import { now } from "../clock.js"
 import type { ActivatorService } from "../../ports/activator.js"
 import type { ControlPlaneClientService } from "../../ports/controlPlaneClient.js"
 import type { OutboundQueueService } from "../../ports/outboundQueue.js"
@@ -35,6 +37,8 @@ export interface HeartbeatDeps {
   readonly activationBusy: Ref.Ref<boolean>
   readonly state: Effect.Effect<AgentState>
   readonly offer: (input: AgentInput) => Effect.Effect<void>
+  /** Requests for a beat before the interval is up. */
+  readonly beatNow: Queue.Dequeue<void>
 }
 
 /** The closure to report: the running one, unless events are queued or an activation runs. */
@@ -57,18 +61,18 @@ const ensurePolicies = (deps: HeartbeatDeps) =>
 export const beat = (deps: HeartbeatDeps) =>
   Effect.gen(function* () {
     const currentClosure = yield* reportableClosure(deps)
-    const at = (yield* Clock.currentTimeMillis) as Timestamp
+    const at = yield* now
     const reply = yield* deps.client.heartbeat({ hostname: deps.config.hostname, rolloutId: null, currentClosure, at })
     for (const snapshot of reply.bootstrapRollouts) yield* deps.offer(AgentInput.BootstrapHost({ snapshot, boot: false }))
     if (reply.replayFrom !== null) yield* Effect.logInfo("the CP asked for a replay; the outbound queue already re-sends", { from: reply.replayFrom })
     yield* ensurePolicies(deps)
   }).pipe(Effect.withSpan("Agent.heartbeat"))
 
-/** The heartbeat loop: a beat every interval (the boot handshake was the first one). */
+/** The heartbeat loop: a beat every interval (the boot handshake was the first one), or sooner when asked. */
 export const heartbeatWorker = (deps: HeartbeatDeps): Effect.Effect<never> =>
   Effect.forever(
     Effect.zipRight(
-      Effect.sleep(deps.config.heartbeatInterval),
+      Effect.raceFirst(Effect.sleep(deps.config.heartbeatInterval), deps.beatNow.take),
       beat(deps).pipe(Effect.catchAllCause((cause) => Effect.logWarning("heartbeat failed; the next one runs on schedule", cause)))
     )
   )

@@ -8,8 +8,8 @@
  * put the target there, spec §9.8). A dispatch dropped here is not lost: the CP queues it again
  * on its next plan tick while the host is Pending and unacked. Errors back off; never a crash loop.
  */
-import { Clock, Effect, Option, Schedule } from "effect"
-import type { Timestamp } from "../../domain/time.js"
+import { Effect, Option, Schedule } from "effect"
+import { now } from "../clock.js"
 import type { ActivatorService } from "../../ports/activator.js"
 import type { ControlPlaneClientService, CpError } from "../../ports/controlPlaneClient.js"
 import type { DispatchEntry } from "../../ports/storage.js"
@@ -50,7 +50,7 @@ export const handleDispatch = (deps: LongPollDeps, entry: DispatchEntry): Effect
     if (Option.isNone(running)) {
       yield* Effect.logWarning("the running closure is unreadable; recording the target as the closure at dispatch", { rolloutId: entry.rolloutId })
     }
-    const receivedAt = (yield* Clock.currentTimeMillis) as Timestamp
+    const receivedAt = yield* now
     yield* deps.offer(
       AgentInput.HostEvent({
         rolloutId: entry.rolloutId,

@@ -8,10 +8,10 @@
  * that fails after a pass (or fails first), and `ProbeResult` on every run, in that order;
  * the ProbeRunner does the I/O and never fails (an error is a `fail` outcome).
  */
-import { Clock, Duration, Effect, FiberSet, Queue } from "effect"
+import { Duration, Effect, FiberSet, Queue } from "effect"
 import type { ProbeName, RolloutId } from "../../domain/ids.js"
 import type { ProbeStatus } from "../../domain/probe.js"
-import type { Timestamp } from "../../domain/time.js"
+import { now } from "../clock.js"
 import type { ProbeDeclaration, ProbeRunnerService } from "../../ports/probeRunner.js"
 import type { AgentInput } from "../input.js"
 import { emitEvent } from "./activation.js"
@@ -28,7 +28,6 @@ export interface ProbeWorkerDeps {
   readonly tickers: FiberSet.FiberSet
 }
 
-const now = Effect.map(Clock.currentTimeMillis, (millis) => millis as Timestamp)
 
 /** One probe's ticker for one rollout. */
 const ticker = (deps: ProbeWorkerDeps, rolloutId: RolloutId, probeName: ProbeName, declaration: ProbeDeclaration) => {
