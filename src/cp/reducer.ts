@@ -10,6 +10,7 @@
  */
 import { Clock, Context, Deferred, Effect, Either, Layer, Option, Queue, Ref, Schedule, type Duration } from "effect"
 import type { RemoteEvent } from "../domain/events.js"
+import type { HostRolloutState } from "../domain/hostState.js"
 import type { ChannelId, ClosureHash, HostId, RolloutId } from "../domain/ids.js"
 import { toSnapshot } from "../domain/snapshot.js"
 import type { Timestamp } from "../domain/time.js"
@@ -20,6 +21,7 @@ import { advanceCurrentWaves, buildFleetState, type ProbeFailureRow } from "../p
 import { prepareManifestSet } from "../planner/manifestIndex.js"
 import { planNext } from "../planner/planNext.js"
 import type { FleetState, QuarantineSet } from "../planner/types.js"
+import type { GateContext } from "../planner/context.js"
 import type { StorageError } from "../ports/errors.js"
 import { EventLog } from "../ports/eventLog.js"
 import { Storage, type StorageService } from "../ports/storage.js"
@@ -36,6 +38,8 @@ import { replayFrom, synthesizeRecovery } from "./recovery.js"
  * fleet at peak activation, doubled. When full, producers get `false` and answer 503.
  */
 export const REDUCER_QUEUE_CAPACITY = 1024
+/** Settling rounds per tick at most (waves released + recoveries replayed before planning). */
+const MAX_SETTLE_ROUNDS = 64
 /** Inputs processed per transaction at most: bounds a group commit's latency. */
 const MAX_GROUP = 256
 
@@ -52,6 +56,8 @@ export interface ReducerState {
   readonly manifests: VerifiedManifests | null
   readonly quarantines: QuarantineSet
   readonly lastHeartbeatAt: ReadonlyMap<HostId, Timestamp>
+  /** The closure each host last reported running (heartbeats); replayed by recovery at every tick. */
+  readonly lastReportedClosure: ReadonlyMap<HostId, ClosureHash>
   readonly lastPlanAt: Timestamp | null
 }
 
@@ -111,6 +117,7 @@ export const layer = (
         manifests: null,
         quarantines: yield* storage.loadQuarantines,
         lastHeartbeatAt: new Map(),
+        lastReportedClosure: new Map(),
         lastPlanAt: null
       })
       const provide = <A, E>(eff: Effect.Effect<A, E, Storage | DispatchNotifier>) =>
@@ -163,13 +170,50 @@ export const layer = (
         })
 
       /** Whether a gate would block this Pending record now (for the Pending → Converged recovery). */
-      const gateBlocks = (manifests: VerifiedManifests, fleetState: FleetState, quarantines: QuarantineSet, rolloutId: RolloutId, host: HostId) => {
+      const gateBlocks = (ctx: GateContext, fleetState: FleetState, rolloutId: RolloutId, host: HostId) => {
         const summary = fleetState.rollouts.get(rolloutId)
         const record = fleetState.hostStates.get(rolloutId)?.get(host)
         if (summary === undefined || record === undefined) return true
-        const ctx = makeGateContext(manifests.set, fleetState, quarantines)
         return evaluateForDispatch(ctx, { rolloutId, host, targetClosure: record.targetClosure, channel: summary.channel }, new Map()) !== null
       }
+
+      /** Runs the recovery synthesis for one record; `true` when it brought the record forward. */
+      const recover = (now: Timestamp, journal: Journal, host: HostId, record: HostRolloutState, current: ClosureHash, at: Timestamp, blocks: boolean) =>
+        Effect.gen(function* () {
+          let applied = false
+          for (const event of synthesizeRecovery(record, current, at, blocks)) {
+            const outcome = yield* handleHostEvent(now, journal, host, record.rolloutId, event)
+            if (outcome._tag !== "Applied") {
+              yield* Effect.logWarning("recovery synthesis stopped", { host, rolloutId: record.rolloutId, outcome: outcome._tag })
+              break
+            }
+            applied = true
+          }
+          return applied
+        })
+
+      /**
+       * Replays recovery for Pending records whose host last reported running their target, now
+       * that a wave or channel may have been released. The reference only synthesises at heartbeat
+       * time, so after a database wipe each later wave waits for another heartbeat round; replaying
+       * the last reported closure at each planning round lets the whole fleet recover from one
+       * round of heartbeats, with every gate still consulted.
+       */
+      const recoverReported = (now: Timestamp, journal: Journal, manifests: VerifiedManifests, fleetState: FleetState, quarantines: QuarantineSet) =>
+        Effect.gen(function* () {
+          const { lastReportedClosure } = yield* Ref.get(stateRef)
+          if (lastReportedClosure.size === 0) return 0
+          const ctx = makeGateContext(manifests.set, fleetState, quarantines)
+          let recovered = 0
+          for (const [rolloutId, hosts] of fleetState.hostStates) {
+            for (const [host, record] of hosts) {
+              if (record.state !== "Pending" || record.dispatchAckedAt !== null || lastReportedClosure.get(host) !== record.targetClosure) continue
+              if (gateBlocks(ctx, fleetState, rolloutId, host)) continue
+              if (yield* recover(now, journal, host, record, record.targetClosure, now, false)) recovered++
+            }
+          }
+          return recovered
+        })
 
       const handleHeartbeat = (
         now: Timestamp,
@@ -177,21 +221,21 @@ export const layer = (
         input: Extract<ReducerInput, { _tag: "HeartbeatReceived" }>
       ): Effect.Effect<HeartbeatReply, StorageError> =>
         Effect.gen(function* () {
-          yield* Ref.update(stateRef, (s) => ({ ...s, lastHeartbeatAt: new Map(s.lastHeartbeatAt).set(input.host, input.at) }))
+          const current = input.currentClosure
+          yield* Ref.update(stateRef, (s) => ({
+            ...s,
+            lastHeartbeatAt: new Map(s.lastHeartbeatAt).set(input.host, input.at),
+            lastReportedClosure: current === null ? s.lastReportedClosure : new Map(s.lastReportedClosure).set(input.host, current)
+          }))
           const { manifests, quarantines } = yield* Ref.get(stateRef)
-          if (input.currentClosure !== null && manifests !== null) {
+          if (current !== null && manifests !== null) {
             const active = yield* storage.activeHostRecordsForHost(input.host)
-            const needsGates = active.some((r) => r.state === "Pending" && r.targetClosure === input.currentClosure)
+            const needsGates = active.some((r) => r.state === "Pending" && r.targetClosure === current)
             const fleetState = needsGates ? yield* loadFleetState(manifests) : null
+            const ctx = fleetState === null ? null : makeGateContext(manifests.set, fleetState, quarantines)
             for (const record of active) {
-              const blocks = fleetState === null ? true : gateBlocks(manifests, fleetState, quarantines, record.rolloutId, input.host)
-              for (const event of synthesizeRecovery(record, input.currentClosure, input.at, blocks)) {
-                const outcome = yield* handleHostEvent(now, journal, input.host, record.rolloutId, event)
-                if (outcome._tag !== "Applied") {
-                  yield* Effect.logWarning("recovery synthesis stopped", { host: input.host, rolloutId: record.rolloutId, outcome: outcome._tag })
-                  break
-                }
-              }
+              const blocks = fleetState === null || ctx === null ? true : gateBlocks(ctx, fleetState, record.rolloutId, input.host)
+              yield* recover(now, journal, input.host, record, current, input.at, blocks)
             }
           }
           let replay: number | null = null
@@ -248,11 +292,18 @@ export const layer = (
         const body = Effect.gen(function* () {
           const ctx = applyContext(now, journal, manifests)
           let fleetState = yield* loadFleetState(manifests)
-          const { advanced } = advanceCurrentWaves(manifests.set, fleetState)
-          for (const a of advanced) {
-            yield* provide(processRolloutEvent(ctx, a.rolloutId, { _tag: "WaveAdvanced", rolloutId: a.rolloutId, fromWave: a.fromWave, toWave: a.toWave, at: now }))
+          // Settle before planning: advance finished waves and replay recovery until neither
+          // changes anything (each round releases at least one wave or host; bounded anyway).
+          for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
+            const { advanced } = advanceCurrentWaves(manifests.set, fleetState)
+            for (const a of advanced) {
+              yield* provide(processRolloutEvent(ctx, a.rolloutId, { _tag: "WaveAdvanced", rolloutId: a.rolloutId, fromWave: a.fromWave, toWave: a.toWave, at: now }))
+            }
+            if (advanced.length > 0) fleetState = yield* loadFleetState(manifests)
+            const recovered = yield* recoverReported(now, journal, manifests, fleetState, quarantines)
+            if (recovered > 0) fleetState = yield* loadFleetState(manifests)
+            if (advanced.length === 0 && recovered === 0) break
           }
-          if (advanced.length > 0) fleetState = yield* loadFleetState(manifests)
           const actions = planNext(manifests.set, fleetState, quarantines, now)
           for (const action of actions) yield* provide(applyPlanAction(ctx, action))
           // Newly opened rollouts have no fleet-state summary in this pass, so the planner could not

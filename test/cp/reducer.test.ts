@@ -154,6 +154,10 @@ describe("CP reducer", () => {
       const h2answer = yield* Deferred.await(h2)
       // h2 is in wave 1 and wave 0 was only just done: the wave gate still holds, so no synthesis.
       expect(h2answer.bootstrapRollouts.map((s) => s.state)).toEqual(["Pending"])
+      // The next plan tick releases wave 1 and replays h2's reported closure: no second heartbeat needed.
+      yield* tick
+      expect((yield* record("h2")).state).toBe("Converged")
+      expect((yield* rollout).state).toBe("Terminal")
     }).pipe(withCp)
   )
 })
