@@ -1,0 +1,156 @@
+/**
+ * The agent reducer on its own (no CP): seq assignment and its floors, snapshot merging (never
+ * backwards, later soak deadlines adopted), boot re-fire of a cut-short switch, policy use, and
+ * what reaches the outbound queue and the worker queues.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Effect, FastCheck, Queue, TestClock } from "effect"
+import { makeMemoryOutboundQueue } from "../../adapters/memory/outboundQueue.js"
+import { type ActivationIntent, AgentInput, makeAgentReducer } from "../../src/agent/index.js"
+import type { HostRolloutSnapshot, LocalEvent, RolloutId } from "../../src/domain/index.js"
+import { toSnapshot } from "../../src/domain/index.js"
+import { at, CHANNEL, HOST, pending, PRIOR, probe, ROLLOUT, T0, TARGET } from "../support/host.js"
+
+const harness = Effect.gen(function* () {
+  yield* TestClock.setTime(at(10))
+  const outbound = yield* makeMemoryOutboundQueue
+  const activations = yield* Queue.bounded<ActivationIntent>(16)
+  const probeResets = yield* Queue.bounded<RolloutId>(16)
+  const kicks = yield* Queue.unbounded<void>()
+  const reducer = yield* makeAgentReducer({ hostname: HOST, outbound, activations, probeResets, kick: Queue.offer(kicks, undefined) })
+  const send = (event: LocalEvent, rolloutId: RolloutId = ROLLOUT) =>
+    Effect.zipRight(reducer.offer(AgentInput.HostEvent({ rolloutId, event, dispatchedAt: T0 })), reducer.barrier)
+  const input = (i: AgentInput) => Effect.zipRight(reducer.offer(i), reducer.barrier)
+  const queued = Effect.map(outbound.peek(1000), (es) => es.map((e) => [e.event._tag, e.event.seq] as const))
+  const record = Effect.map(reducer.state, (s) => s.records.get(ROLLOUT))
+  return { reducer, outbound, activations, probeResets, kicks, send, input, queued, record }
+})
+
+const activate: LocalEvent = { _tag: "LocalActivate", currentClosureAtDispatch: PRIOR, receivedAt: at(5), targetClosure: TARGET, soakDueAt: at(600), seq: 0 }
+const completed: LocalEvent = { _tag: "LocalActivationCompleted", observedCurrentClosure: TARGET, exitCode: 0, completedAt: at(20), seq: 0 }
+const snapshot = (overrides: Partial<HostRolloutSnapshot>): HostRolloutSnapshot => ({ ...toSnapshot(pending()), ...overrides })
+
+describe("agent reducer", () => {
+  it.scoped("a dispatch creates the record with the real hostname and the dispatch's time; each event is queued durably, then the drainer is kicked", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.send(activate)
+      const record = yield* h.record
+      expect(record).toMatchObject({ hostname: HOST, channel: CHANNEL, state: "Activating", dispatchedAt: T0, lastEventSeq: 1, currentClosureAtDispatch: PRIOR })
+      expect(yield* h.queued).toEqual([["DispatchAck", 1]])
+      expect(yield* Queue.size(h.kicks)).toBe(1)
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.activations))).toEqual([{ rolloutId: ROLLOUT, target: TARGET, rollback: false }])
+      yield* h.send(completed)
+      expect(yield* h.queued).toEqual([["DispatchAck", 1], ["ActivationCompleted", 2]])
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.probeResets))).toEqual([ROLLOUT])
+    })
+  )
+
+  it.scoped("seq never goes backwards: a rollout's seq starts above the highest seq found in the outbound queue", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.input(AgentInput.SeqFloor({ rolloutId: ROLLOUT, seq: 7 }))
+      yield* h.input(AgentInput.SeqFloor({ rolloutId: ROLLOUT, seq: 3 }))
+      yield* h.send(activate)
+      expect(yield* h.queued).toEqual([["DispatchAck", 8]])
+      expect((yield* h.record)?.lastEventSeq).toBe(8)
+    })
+  )
+
+  it.scoped("events for a rollout without a record, and events step() refuses, are dropped and change nothing", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.send(completed)
+      expect(yield* h.record).toBeUndefined()
+      yield* h.send(activate)
+      const before = yield* h.record
+      yield* h.send({ _tag: "LocalConvergedReached", convergedAt: at(30), currentClosure: TARGET, seq: 0 })
+      expect(yield* h.record).toEqual(before)
+      expect(yield* h.queued).toEqual([["DispatchAck", 1]])
+    })
+  )
+
+  it.scoped("a CP snapshot behind or level with the agent's record is ignored; one ahead replaces it and, in Soaking, resets the probes", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.send(activate)
+      yield* h.send(completed)
+      const mine = (yield* h.record)!
+      yield* Queue.takeAll(h.probeResets)
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: snapshot({ state: "Activating", lastEventSeq: 1 }), boot: false }))
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: toSnapshot(mine), boot: false }))
+      expect(yield* h.record).toEqual(mine)
+      const ahead = snapshot({ state: "Soaking", lastEventSeq: 5, currentClosure: TARGET, currentClosureAtDispatch: PRIOR })
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: ahead, boot: false }))
+      expect((yield* h.record)?.lastEventSeq).toBe(5)
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.probeResets))).toEqual([ROLLOUT])
+      yield* h.send({ _tag: "LocalProbeObservedFirst", probeName: probe("web"), mode: "enforce", observedAt: at(40), seq: 0 })
+      expect((yield* h.queued).at(-1)).toEqual(["ProbeObservedFirst", 6])
+    })
+  )
+
+  it.scoped("a later soak deadline from the CP is adopted even when the agent's record is ahead", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.send(activate)
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: snapshot({ soakDueAt: at(900), lastEventSeq: 0 }), boot: false }))
+      expect((yield* h.record)?.soakDueAt).toBe(at(900))
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: snapshot({ soakDueAt: at(700), lastEventSeq: 0 }), boot: false }))
+      expect((yield* h.record)?.soakDueAt).toBe(at(900))
+    })
+  )
+
+  it.scoped("boot handshake: an Activating record's switch is fired again (it was cut short); a heartbeat snapshot does not", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      const activating = snapshot({ state: "Activating", lastEventSeq: 2, currentClosureAtDispatch: PRIOR })
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: activating, boot: false }))
+      expect(yield* Queue.size(h.activations)).toBe(0)
+      expect(yield* Queue.size(h.probeResets)).toBe(0)
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: { ...activating, rolloutId: "stable@r2" as RolloutId }, boot: true }))
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.activations))).toEqual([{ rolloutId: "stable@r2", target: TARGET, rollback: false }])
+    })
+  )
+
+  it.scoped("the advance tick fails a host whose enforce probe failed for 120 s, with the channel's cached policy, and fires the rollback", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.input(AgentInput.PolicyUpdated({ channel: CHANNEL, onHealthFailure: "rollback-and-halt" }))
+      yield* h.send(activate)
+      yield* h.send(completed)
+      yield* h.send({ _tag: "LocalProbeFailureFirst", probeName: probe("web"), mode: "enforce", firstFailedAt: at(30), seq: 0 })
+      yield* h.send({ _tag: "LocalProbeResult", probeName: probe("web"), mode: "enforce", status: "fail", observedAt: at(30), failureReason: "down", subResults: null, seq: 0 })
+      yield* Queue.takeAll(h.activations)
+      yield* TestClock.setTime(at(149))
+      yield* h.input(AgentInput.AdvanceTick())
+      expect((yield* h.record)?.state).toBe("Soaking")
+      yield* TestClock.setTime(at(150))
+      yield* h.input(AgentInput.AdvanceTick())
+      expect(yield* h.record).toMatchObject({ state: "Failed", policyApplied: "rollback-and-halt" })
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.activations))).toEqual([{ rolloutId: ROLLOUT, target: PRIOR, rollback: true }])
+      expect((yield* h.queued).at(-1)).toEqual(["Failed", 5])
+    })
+  )
+
+  it.scoped.prop(
+    "lastEventSeq never decreases, whatever snapshots and events arrive in whatever order",
+    { steps: FastCheck.array(FastCheck.oneof(FastCheck.integer({ min: 0, max: 12 }), FastCheck.constantFrom("activate", "complete", "observe")), { maxLength: 25 }) },
+    ({ steps }) =>
+      Effect.gen(function* () {
+        const h = yield* harness
+        let last = 0
+        for (const s of steps) {
+          if (typeof s === "number") {
+            yield* h.input(AgentInput.BootstrapHost({ snapshot: snapshot({ state: s % 2 === 0 ? "Activating" : "Soaking", lastEventSeq: s }), boot: false }))
+          } else {
+            yield* h.send(s === "activate" ? activate : s === "complete" ? completed : { _tag: "LocalProbeObservedFirst", probeName: probe("web"), mode: "enforce", observedAt: at(40), seq: 0 })
+          }
+          const seq = (yield* h.record)?.lastEventSeq ?? 0
+          expect(seq).toBeGreaterThanOrEqual(last)
+          last = seq
+        }
+        const seqs = (yield* h.outbound.peek(1000)).map((e) => e.event.seq)
+        expect(new Set(seqs).size).toBe(seqs.length)
+      })
+  )
+})
