@@ -6,9 +6,11 @@
  * Invariant: the harness only builds layers, moves the clock, scripts the simulated hosts and
  * the client's availability, and reads state; every decision is the agent's or the CP's.
  */
+import { expect } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Option, Redacted, Ref, Schema, Scope, TestClock } from "effect"
 import { layerBearerTokens } from "../../adapters/memory/agentAuth.js"
 import { makeMemoryManifestSource } from "../../adapters/memory/manifestSource.js"
+import { makeMemoryOutboundQueue } from "../../adapters/memory/outboundQueue.js"
 import { makeSimulatedHost, type SimulatedHostParts } from "../../adapters/memory/simulatedHost.js"
 import { Agent, type AgentService, CpCredentials, layer as agentLayer, layerInProcessClient, layerInProcessServer } from "../../src/agent/index.js"
 import { CpReducer, EventLogWriter, ReducerInput } from "../../src/cp/index.js"
@@ -140,6 +142,36 @@ export const startAgent = (fleet: SignedSampleFleet, parts: AgentParts) =>
 /** A simulated host at {@link OLD} whose switches take `activationSeconds`. */
 export const simulatedHost = (activationSeconds = 10) =>
   makeSimulatedHost({ initialClosure: OLD, activationTime: `${activationSeconds} seconds`, rollbackTime: "5 seconds" })
+
+/** Options of {@link launch}: reuse a host or queue (a restart), script the client's availability. */
+export interface LaunchOptions {
+  readonly activationSeconds?: number
+  readonly sim?: SimulatedHostParts
+  readonly queue?: OutboundQueueService
+  readonly flaky?: FlakyClient
+}
+
+/** Starts an agent for `host` (on a fresh simulated host and memory queue unless given) and waits for its boot handshake. */
+export const launch = (fleet: SignedSampleFleet, host: HostId, options: LaunchOptions = {}) =>
+  Effect.gen(function* () {
+    const sim = options.sim ?? (yield* simulatedHost(options.activationSeconds ?? 10))
+    const queue = options.queue ?? (yield* makeMemoryOutboundQueue)
+    const running = yield* startAgent(fleet, { host, sim, queue, ...(options.flaky === undefined ? {} : { flaky: options.flaky }) })
+    const handshake = yield* running.agent.ready
+    return { ...running, sim, queue, handshake }
+  })
+
+/**
+ * Checks that the agent's record of `rolloutId` equals the CP's mirror and that the CP logged the
+ * agent's events with seqs 1..n, each exactly once; returns the logged kinds in order.
+ */
+export const expectInStep = (agent: AgentService, rolloutId: RolloutId) =>
+  Effect.gen(function* () {
+    expect(yield* agentRecord(agent, rolloutId)).toEqual(yield* cpRecord(rolloutId, agent.hostname))
+    const log = yield* loggedEvents(agent.hostname, rolloutId)
+    expect(contiguous(log.map((e) => e.seq))).toBe(true)
+    return log.map((e) => e.kind)
+  })
 
 /** One turn of Node's event loop (in-process HTTP runs on promises). */
 const eventLoopTurn: Effect.Effect<void> = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
