@@ -196,17 +196,19 @@ const openRollout = (ctx: ApplyContext, action: OpenRollout) =>
 /**
  * The soak deadline of a dispatch. The reference fixes it when the rollout opens (spec §9.11), so
  * a later wave dispatched after the soak time has passed would converge with no soak at all — a
- * gate that never fires. We restart the soak window when the host is actually dispatched: the
- * deadline is at least `now + soak of the host's policy wave`, and the Pending record (not yet
- * acked, so nothing else reads it) is updated to match in the same transaction.
+ * gate that never fires. We restart the soak window when a host is dispatched after its deadline
+ * has already passed: the deadline becomes `now + soak of the host's policy wave`, and the Pending
+ * record (not yet acked) is updated to match in the same transaction.
  */
 const dispatchSoakDueAt = (ctx: ApplyContext, action: QueueDispatch) =>
   Effect.gen(function* () {
     const storage = yield* Storage
     const channel = rolloutChannel(action.rollout)
     const wave = ctx.manifests.set.rollouts.get(channel)?.hostSet.find((h) => h.hostname === action.host)?.waveIndex ?? 0
+    // A deadline still ahead stands (re-queues every tick must not keep moving it under an agent
+    // that already took the dispatch); only one that has already passed is restarted.
+    if (action.soakDueAt > ctx.now) return action.soakDueAt
     const due = computeSoakDueAt(ctx.now, soakMinutesFor(ctx, channel, wave))
-    if (due <= action.soakDueAt) return action.soakDueAt
     const record = yield* storage.loadHostRecord(action.rollout, action.host)
     if (Option.isSome(record) && record.value.state === "Pending" && record.value.dispatchAckedAt === null) {
       yield* storage.upsertHostRecord({ ...record.value, soakDueAt: due })
