@@ -7,7 +7,7 @@
 import { HttpClientError, HttpClientRequest, HttpClientResponse, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Fiber, Layer, Option, ParseResult, Redacted, Schema, TestClock } from "effect"
+import { Effect, Either, Exit, Fiber, Layer, Option, ParseResult, Redacted, Schema, Scope, TestClock } from "effect"
 import { createServer } from "node:http"
 import { layerBearerTokens } from "../../adapters/memory/agentAuth.js"
 import { CpCredentials, layerHttpClient, layerInProcessClient, toCpError, verifyFleet } from "../../src/agent/index.js"
@@ -18,7 +18,7 @@ import { ControlPlaneClient, CpRejected, CpUnavailable, isPermanentRejection } f
 import { BadRequest, Conflict, Forbidden, NotFound, ProtocolMismatch, Unauthorized, Unavailable } from "../../src/wire/index.js"
 import { cpLayer } from "../cp/support.js"
 import { makeTestPki } from "../http/certs.js"
-import { publish, settle, smallFleet, START, tokenOf, withCp } from "./support.js"
+import { cpFor, publish, settle, smallFleet, START, tokenOf, withCp } from "./support.js"
 
 const fleet = smallFleet(1)
 const host = fleet.hosts[0]!
@@ -155,5 +155,16 @@ describe("in-process ControlPlaneClient", () => {
       yield* settle
       expect(Option.map(yield* Fiber.join(long), (d) => d.hostname)).toEqual(Option.some(host))
     }).pipe(withCp(fleet))
+  )
+
+  it.effect("once the CP's scope is closed, requests fail as unavailable (as a refused connection), never hang", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const cp = yield* Layer.buildWithScope(cpFor(fleet), scope)
+      const client = yield* Effect.provide(inProcess, cp)
+      yield* Scope.close(scope, Exit.void)
+      const error = yield* Effect.flip(client.heartbeat(beat(host)))
+      expect(error._tag).toBe("CpUnavailable")
+    }).pipe(startingAt(START))
   )
 })

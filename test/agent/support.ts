@@ -45,6 +45,7 @@ export const tokenOf = (host: string) => `token-${host}`
 
 /** The one probe agents run in these tests: enforce, every 30 s. */
 export const PROBE = "web" as ProbeName
+/** The agents' health-checks declarations: {@link PROBE} only. */
 export const PROBES = { [PROBE]: Schema.decodeUnknownSync(ProbeDeclaration)({ kind: "http", url: "http://127.0.0.1/health" }) }
 
 /** A signed fleet of `channels` channels with one host each (the last channel rolls back on failure). */

@@ -7,10 +7,11 @@
  *
  * Invariants: requests run the CP's HttpApp on the runtime that served it (so its Clock, services
  * and scope), exactly as a socket server would; a client call interrupted mid-request aborts the
- * server fiber (the request's AbortSignal), as a closed connection would.
+ * server fiber (the request's AbortSignal), as a closed connection would; once the CP's scope is
+ * closed, requests fail as if the connection were refused.
  */
 import { FetchHttpClient, HttpApp, HttpServer } from "@effect/platform"
-import { Context, Deferred, Effect, Layer } from "effect"
+import { Context, Deferred, Effect, Layer, Ref } from "effect"
 import { ControlPlaneClient } from "../../ports/controlPlaneClient.js"
 import { type FleetClientOptions, makeFleetClient } from "./fleetClient.js"
 import { authorizeWith, type CpCredentials } from "./http.js"
@@ -38,8 +39,16 @@ export const layerInProcessServer = Layer.scopedContext(
           Deferred.succeed(handler, HttpApp.toWebHandlerRuntime(runtime)(app, middleware))
         )
     })
+    // Once the CP's scope is closed its app must not run again: requests fail as a refused
+    // connection would (the client maps that to CpUnavailable).
+    const open = yield* Ref.make(true)
+    yield* Effect.addFinalizer(() => Ref.set(open, false))
     const fetch: typeof globalThis.fetch = (input, init) =>
-      Effect.runPromise(Deferred.await(handler)).then((handle) => handle(new Request(input, init)))
+      Effect.runPromise(
+        Effect.flatMap(Ref.get(open), (serving) =>
+          serving ? Deferred.await(handler) : Effect.fail(new TypeError("in-process control plane stopped"))
+        )
+      ).then((handle) => handle(new Request(input, init)))
     return Context.make(HttpServer.HttpServer, server).pipe(Context.add(InProcessCp, { fetch }))
   })
 ).pipe(Layer.provideMerge(HttpServer.layerContext))
