@@ -26,12 +26,10 @@
 import { FileSystem } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Config, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { type HostId, ProbeDeclaration, TrustConfig } from "effect-fleet"
+import { Agent, type HostId, ProbeDeclaration, TrustConfig } from "effect-fleet"
 import { layerSimulatedHost } from "effect-fleet/memory"
 import { layerNix, layerProbeRunner } from "effect-fleet/nix"
 import { layerSqliteOutboundQueue } from "effect-fleet/sqlite"
-// Until the package root exports the `Agent` namespace, the example imports the sources.
-import * as Agent from "../src/agent/index.js"
 import { flagsThenEnv } from "./config.js"
 
 const settings = Config.all({

@@ -76,7 +76,7 @@ describe("back-pressure", () => {
   /** A reducer that accepts everything and never replies. */
   const silentReducer = Layer.succeed(CpReducer, {
     offer: () => Effect.succeed(true),
-    state: Effect.succeed({ manifests: VERIFIED, quarantines: new Map(), lastHeartbeatAt: new Map(), lastPlanAt: null }),
+    state: Effect.succeed({ manifests: VERIFIED, quarantines: new Map(), lastHeartbeatAt: new Map(), lastReportedClosure: new Map(), lastPlanAt: null }),
     backlog: Effect.succeed(0),
     barrier: Effect.void
   } satisfies CpReducerService)
