@@ -10,7 +10,7 @@
 import { Effect, Either } from "effect"
 import type { OnHealthFailure } from "../domain/policy.js"
 import { rolloutChannel } from "../domain/ids.js"
-import { now } from "./clock.js"
+import { now } from "../ports/clock.js"
 import type { ControlPlaneClientService, CpError } from "../ports/controlPlaneClient.js"
 import type { DispatchEntry } from "../ports/storage.js"
 import type { ResolvedAgentConfig } from "./config.js"

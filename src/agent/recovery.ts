@@ -16,7 +16,7 @@
  */
 import { Effect, Option, Schedule } from "effect"
 import type { RolloutId } from "../domain/ids.js"
-import { now } from "./clock.js"
+import { now } from "../ports/clock.js"
 import type { ActivatorService } from "../ports/activator.js"
 import type { ControlPlaneClientService } from "../ports/controlPlaneClient.js"
 import type { OutboundQueueService } from "../ports/outboundQueue.js"

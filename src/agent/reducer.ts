@@ -20,7 +20,7 @@ import { type ChannelId, rolloutChannel, type RolloutId } from "../domain/ids.js
 import type { OnHealthFailure } from "../domain/policy.js"
 import type { HostRolloutSnapshot } from "../domain/snapshot.js"
 import type { Timestamp } from "../domain/time.js"
-import { now } from "./clock.js"
+import { now } from "../ports/clock.js"
 import { advanceTick } from "../machine/advance.js"
 import { step } from "../machine/host.js"
 import { mergeSnapshot, rehydrationEffects } from "../machine/rehydrate.js"

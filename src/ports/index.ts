@@ -6,6 +6,7 @@
  */
 export * from "./activator.js"
 export * from "./agentAuth.js"
+export * from "./clock.js"
 export * from "./controlPlaneClient.js"
 export * from "./errors.js"
 export * from "./eventLog.js"

@@ -10,7 +10,7 @@
 import { Effect, Either, Queue, Ref } from "effect"
 import type { LocalEvent } from "../../domain/events.js"
 import type { RolloutId } from "../../domain/ids.js"
-import { now } from "../clock.js"
+import { now } from "../../ports/clock.js"
 import { type ActivatorService, failureReport } from "../../ports/activator.js"
 import { SWITCH_METHOD } from "../config.js"
 import { AgentInput, type ActivationIntent } from "../input.js"

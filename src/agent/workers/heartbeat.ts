@@ -17,7 +17,7 @@
  * on an error.
  */
 import { Effect, Option, type Queue, type Ref } from "effect"
-import { now } from "../clock.js"
+import { now } from "../../ports/clock.js"
 import type { ActivatorService } from "../../ports/activator.js"
 import type { ControlPlaneClientService } from "../../ports/controlPlaneClient.js"
 import type { OutboundQueueService } from "../../ports/outboundQueue.js"

@@ -9,7 +9,7 @@
  * on its next plan tick while the host is Pending and unacked. Errors back off; never a crash loop.
  */
 import { Effect, Option, Schedule } from "effect"
-import { now } from "../clock.js"
+import { now } from "../../ports/clock.js"
 import type { ActivatorService } from "../../ports/activator.js"
 import type { ControlPlaneClientService, CpError } from "../../ports/controlPlaneClient.js"
 import type { DispatchEntry } from "../../ports/storage.js"

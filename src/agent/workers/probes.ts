@@ -11,7 +11,7 @@
 import { Duration, Effect, FiberSet, Queue } from "effect"
 import type { ProbeName, RolloutId } from "../../domain/ids.js"
 import type { ProbeStatus } from "../../domain/probe.js"
-import { now } from "../clock.js"
+import { now } from "../../ports/clock.js"
 import type { ProbeDeclaration, ProbeRunnerService } from "../../ports/probeRunner.js"
 import type { AgentInput } from "../input.js"
 import { emitEvent } from "./activation.js"

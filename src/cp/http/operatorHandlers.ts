@@ -7,11 +7,10 @@
  * `planNext`).
  */
 import { HttpApiBuilder } from "@effect/platform"
-import { Clock, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import type { HostRolloutState } from "../../domain/hostState.js"
 import type { RolloutId } from "../../domain/ids.js"
 import { toSnapshot } from "../../domain/snapshot.js"
-import type { Timestamp } from "../../domain/time.js"
 import { explain } from "../../planner/explain.js"
 import { EventLog } from "../../ports/eventLog.js"
 import { ACTIVE_ROLLOUT_STATES, Storage } from "../../ports/storage.js"
@@ -22,6 +21,7 @@ import { storageUnavailable } from "./ask.js"
 import type { ResolvedHttpOptions } from "./config.js"
 import { HttpMetrics, renderPrometheus } from "./metrics.js"
 import { explanationView, rolloutSummaryView, traceEntry } from "./views.js"
+import { now as currentTime } from "../../ports/clock.js"
 
 /** Entries per trace page when the request sets no limit. */
 export const DEFAULT_TRACE_LIMIT = 1000
@@ -98,7 +98,7 @@ export const layerOperatorHandlers = (options: ResolvedHttpOptions) =>
               return yield* new Unavailable({ reason: "no verified manifests yet", retryAfterSeconds: options.notReadyRetryAfterSeconds })
             }
             const fleetState = yield* loadFleetStateFrom(storage, manifests).pipe(Effect.mapError(unavailable))
-            const now = (yield* Clock.currentTimeMillis) as Timestamp
+            const now = (yield* currentTime)
             const explanation = explain(path.hostname, manifests.set, fleetState, quarantines, now, urlParams.rolloutId)
             if (explanation === null) {
               return yield* new NotFound({

@@ -9,10 +9,9 @@
  * removes its channel (listed in `dropped` with the reason); the result carries the exact bytes
  * received, never a re-encoding.
  */
-import { Clock, Effect, Either, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import type { ChannelId, RolloutId } from "../../domain/ids.js"
 import type { RolloutManifest } from "../../domain/manifest.js"
-import type { Timestamp } from "../../domain/time.js"
 import { TrustConfig } from "../../domain/trust.js"
 import { ManifestSourceError, type ManifestSourceService } from "../../ports/manifestSource.js"
 import type { ManifestError, SidecarError } from "../../trust/errors.js"
@@ -23,6 +22,7 @@ import { checkTrustRotations } from "../../trust/rotation.js"
 import { trustRootsAt } from "../../trust/sidecar.js"
 import { type FleetSnapshot, verifyFleetSnapshot } from "../../trust/verify.js"
 import type { SignedBytes, VerifiedManifests } from "../manifests.js"
+import { now as currentTime } from "../../ports/clock.js"
 
 /** Manifest fetches in flight at once: a handful of channels, without hammering the forge. */
 const FETCH_CONCURRENCY = 4
@@ -102,7 +102,7 @@ export const readVerifiedRelease = (
   defaultWindowSecs: number
 ): Effect.Effect<VerifiedRelease, FleetRejection> =>
   Effect.gen(function* () {
-    const now = (yield* Clock.currentTimeMillis) as Timestamp
+    const now = (yield* currentTime)
     const trust = yield* Effect.flatMap(source.trustJson, decodeTrustConfig)
     for (const r of checkTrustRotations(trust, now)) {
       yield* Effect.logWarning("trust root rotation due: promote the successor key", { which: r.which, retireAt: new Date(r.retireAt).toISOString() })

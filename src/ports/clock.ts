@@ -1,5 +1,6 @@
 /**
- * The agent's reading of Effect's Clock as a {@link Timestamp}.
+ * Time, read from Effect's own Clock (the port every test replaces with TestClock) as a
+ * {@link Timestamp}.
  *
  * Invariant: always whole milliseconds (a Timestamp is an integer); a clock that reports
  * fractions (a TestClock moved by jittered sleeps) is floored, never passed on.
