@@ -1,0 +1,44 @@
+/**
+ * The demo's expected outcome, checked on a final snapshot: every channel Terminal with all its
+ * hosts Converged, except (when the canary fails) the failing canary's channel, which is Failed
+ * with its canary Reverted, its closure quarantined on that channel and no other host dispatched.
+ *
+ * Invariant: pure; lists every deviation rather than stopping at the first.
+ */
+import type { SignedSampleFleet } from "../../examples/fixtures/sampleFleet.js"
+import type { Snapshot } from "./snapshot.js"
+
+/** The verdict: ok, or the deviations found. */
+export interface Outcome {
+  readonly ok: boolean
+  readonly problems: ReadonlyArray<string>
+}
+
+/** Checks `final` against the expected outcome for `fleet`. */
+export const verifyOutcome = (fleet: SignedSampleFleet, final: Snapshot, canaryFails: boolean): Outcome => {
+  const problems: Array<string> = []
+  const failing = fleet.failingCanary
+  for (const channel of fleet.channels) {
+    const rollout = final.rollouts.find((r) => r.channel === channel)
+    const records = final.records.filter((r) => r.channel === channel)
+    const expectFailure = canaryFails && channel === failing.channel
+    if (rollout === undefined) {
+      problems.push(`${channel}: no rollout opened`)
+      continue
+    }
+    if (!expectFailure) {
+      if (rollout.state !== "Terminal") problems.push(`${channel}: rollout ${rollout.state}, expected Terminal`)
+      const stray = records.filter((r) => r.state !== "Converged")
+      if (stray.length > 0) problems.push(`${channel}: ${stray.length} host(s) not Converged (${stray.map((r) => `${r.hostname}=${r.state}`).join(", ")})`)
+      continue
+    }
+    if (rollout.state !== "Failed") problems.push(`${channel}: rollout ${rollout.state}, expected Failed`)
+    const canary = records.find((r) => r.hostname === failing.host)
+    if (canary?.state !== "Reverted") problems.push(`${channel}: canary ${failing.host} ${canary?.state ?? "absent"}, expected Reverted`)
+    const closure = fleet.fleet.hosts[failing.host]?.closureHash
+    if (!final.quarantines.some((q) => q.channel === channel && q.closureHash === closure)) problems.push(`${channel}: canary closure not quarantined`)
+    const dispatched = records.filter((r) => r.hostname !== failing.host && r.state !== "Pending")
+    if (dispatched.length > 0) problems.push(`${channel}: ${dispatched.length} host(s) dispatched after the canary failed`)
+  }
+  return { ok: problems.length === 0, problems }
+}
