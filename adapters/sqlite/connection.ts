@@ -32,12 +32,10 @@ const asStorageError = (operation: string, cause: Cause.Cause<unknown>): Storage
 
 /** Sets the pragmas every adapter relies on (foreign keys are per connection in SQLite). */
 export const configureConnection = (operation: string, synchronous: "NORMAL" | "FULL" | null) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    Effect.zipRight(
-      query(sql, operation, "", "PRAGMA foreign_keys = ON"),
-      synchronous === null ? Effect.void : query(sql, operation, "", `PRAGMA synchronous = ${synchronous}`)
-    )
-  )
+  Effect.flatMap(SqlClient.SqlClient, (sql): Effect.Effect<void, StorageError> => {
+    const foreignKeys = Effect.asVoid(query(sql, operation, "", "PRAGMA foreign_keys = ON"))
+    return synchronous === null ? foreignKeys : Effect.zipRight(foreignKeys, Effect.asVoid(query(sql, operation, "", `PRAGMA synchronous = ${synchronous}`)))
+  })
 
 /** An SQLite client on `filename` (WAL, foreign keys on, `synchronous` as given). */
 export const layerSqliteConnection = (
