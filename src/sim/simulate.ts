@@ -13,12 +13,14 @@ import { layerSqlite } from "../../adapters/sqlite/index.js"
 import { signSampleFleet, type SignedSampleFleet } from "../../examples/fixtures/sampleFleet.js"
 import type { HostId } from "../domain/index.js"
 import { ts } from "../domain/time.js"
-import { EventLog, type StoredEventLogEntry } from "../ports/index.js"
+import { EventLog, probeFail, probePass, type StoredEventLogEntry } from "../ports/index.js"
 import { type Outcome, verifyOutcome } from "./outcome.js"
+import { type Fault, type HostFaults, NO_FAULTS, planFaults, transientFailing } from "./faults.js"
+import { checkLog, checkStep, type Violation } from "./invariants.js"
 import { between } from "./rng.js"
 import { FINISHED, quiesce, type Snapshot, takeSnapshot } from "./snapshot.js"
 import { makeVirtualClock } from "./virtualClock.js"
-import { makeHost, type SimHost, simCpLayer, startAgent } from "./world.js"
+import { makeHost, SIM_PROBE, type SimHost, simCpLayer, startAgent } from "./world.js"
 
 /** When the simulator signs its fleet; the clock starts one minute later. */
 export const SIM_SIGNED_AT = ts("2026-05-17T12:00:00Z")
@@ -45,6 +47,10 @@ export interface SimulateOptions {
   readonly frameSeconds?: number
   /** Give up after this many simulated hours (default 12). */
   readonly maxHours?: number
+  /** Faults to inject (default none); see faults.ts. */
+  readonly faults?: ReadonlyArray<Fault>
+  /** Check the step invariants after every clock step (default true). */
+  readonly checkInvariants?: boolean
   /** Called with every frame's snapshot (e.g. to redraw a terminal view). */
   readonly onFrame?: (frame: Frame) => Effect.Effect<void>
 }
@@ -69,6 +75,10 @@ export interface SimulationResult {
   /** Per channel: simulated seconds from start until its rollout finished (null: never). */
   readonly finishedAfter: ReadonlyMap<string, number | null>
   readonly outcome: Outcome
+  /** Broken invariants, with the seed and simulated second (empty when all held). */
+  readonly violations: ReadonlyArray<Violation>
+  /** How many agent crashes / offline windows / transient probe failures were injected. */
+  readonly injected: { readonly crashes: number; readonly offline: number; readonly transientProbes: number }
 }
 
 const allFinished = (snapshot: Snapshot, channels: number) =>
@@ -95,29 +105,74 @@ export const simulate = (options: SimulateOptions = {}) => {
 
   const start = SIM_SIGNED_AT + 60_000
   const virtual = makeVirtualClock(start)
+  const faults = options.faults ?? []
+  const maxInFlight = options.maxInFlight ?? 5
   const run = Effect.gen(function* () {
-    const hosts: Array<SimHost> = []
-    for (const host of signed.hosts) {
+    const hosts = new Map<HostId, SimHost>()
+    const plans = new Map<HostId, HostFaults>()
+    for (const h of signed.hosts) {
+      const host = h as HostId
+      const plan = host === signed.failingCanary.host ? NO_FAULTS : planFaults(seed, host, faults)
+      plans.set(host, plan)
       const parts = yield* makeHost(signed, host, {
-        activationSeconds: between(seed, `${host}/activation`, 5, 40),
+        activationSeconds: plan.agentCrash ? between(seed, `${host}/activation`, 30, 45) : between(seed, `${host}/activation`, 5, 40),
         probeFails: failing && host === signed.failingCanary.host,
         deferred: false
       })
-      hosts.push(yield* startAgent(signed, host as HostId, parts))
+      hosts.set(host, yield* startAgent(signed, host, parts))
     }
+    const injected = { crashes: 0, offline: 0, transientProbes: 0 }
+    const crashed = new Set<HostId>()
+    const restartAt = new Map<HostId, number>()
+    const violations: Array<Violation> = []
     const finishedAfter = new Map<string, number | null>(signed.channels.map((c) => [c, null]))
     let elapsed = 0
     let lastSeq = 0
     let snapshot = yield* takeSnapshot(0)
     for (; elapsed <= maxSeconds; elapsed += stepSeconds) {
       yield* virtual.advanceTo(start + elapsed * 1000)
+      for (const [host, plan] of plans) {
+        const running = hosts.get(host)!
+        const down = restartAt.has(host)
+        if (down && restartAt.get(host)! <= elapsed) {
+          restartAt.delete(host)
+          hosts.set(host, yield* startAgent(signed, host, running))
+          continue
+        }
+        if (down) continue
+        if (plan.offline !== null && elapsed >= plan.offline.from && elapsed < plan.offline.until) {
+          yield* running.kill
+          restartAt.set(host, plan.offline.until)
+          injected.offline++
+          continue
+        }
+        if (plan.agentCrash && !crashed.has(host)) {
+          const activating = [...(yield* running.agent.state).records.values()].some((r) => r.state === "Activating")
+          if (activating) {
+            crashed.add(host)
+            yield* running.kill
+            restartAt.set(host, elapsed + 30)
+            injected.crashes++
+            continue
+          }
+        }
+        if (plan.transientProbe && elapsed % 60 === 0) {
+          const target = signed.fleet.hosts[host]?.closureHash
+          if (target !== undefined && target !== null) {
+            const failingNow = transientFailing(seed, host, elapsed / 60)
+            if (failingNow) injected.transientProbes++
+            yield* running.sim.control.setProbe(SIM_PROBE, failingNow ? probeFail("simulated: transient") : probePass, target)
+          }
+        }
+      }
+      if (options.checkInvariants ?? true) violations.push(...checkStep(signed, maxInFlight, yield* takeSnapshot(lastSeq), seed, elapsed))
       if (elapsed % frameSeconds === 0) {
         yield* quiesce
         snapshot = yield* takeSnapshot(lastSeq)
         lastSeq = snapshot.logSeq
         for (const r of snapshot.rollouts) if (FINISHED.has(r.state) && finishedAfter.get(r.channel) === null) finishedAfter.set(r.channel, elapsed)
         if (options.onFrame !== undefined) yield* options.onFrame({ fleet: signed, snapshot, elapsedSeconds: elapsed })
-        if (allFinished(snapshot, signed.channels.length)) break
+        if (restartAt.size === 0 && allFinished(snapshot, signed.channels.length)) break
       }
     }
     yield* quiesce
@@ -126,7 +181,8 @@ export const simulate = (options: SimulateOptions = {}) => {
       Effect.zip(Effect.flatMap(EventLog, (l) => l.byKind("plan_action"))),
       Effect.map(([a, b]) => [...a, ...b].sort((x, y) => x.seq - y.seq))
     )
-    for (const h of hosts) yield* h.kill
+    for (const [host, h] of hosts) if (!restartAt.has(host)) yield* h.kill
+    violations.push(...checkLog(final, log, seed, elapsed))
     const result: SimulationResult = {
       seed,
       fleet: signed,
@@ -134,7 +190,9 @@ export const simulate = (options: SimulateOptions = {}) => {
       log,
       simulatedSeconds: elapsed,
       finishedAfter,
-      outcome: verifyOutcome(signed, final, failing)
+      outcome: verifyOutcome(signed, final, failing),
+      violations,
+      injected
     }
     return result
   })

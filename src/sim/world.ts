@@ -28,7 +28,7 @@ const PROBES = { [SIM_PROBE]: Schema.decodeUnknownSync(ProbeDeclaration)({ kind:
  * hour) but well inside the protocol's limits (the 120 s sustained-failure rule needs probes).
  */
 export const SIM_AGENT_TIMING = {
-  heartbeatInterval: "2 minutes",
+  heartbeatInterval: "5 minutes",
   advanceInterval: "20 seconds",
   drainInterval: "30 seconds",
   dispatchWaitSeconds: 300

@@ -1,0 +1,84 @@
+/**
+ * Invariants the simulator checks on every observed step (and on the final event log), each
+ * violation reported with the seed and the simulated second that broke it:
+ * - budgets never exceeded (Activating + Soaking across the fleet ≤ maxInFlight);
+ * - a wave never starts before the previous one is done (no host of wave k left Pending… while
+ *   a host of an earlier wave of the same rollout is neither Converged nor Deferred, unless the
+ *   rollout halted);
+ * - Terminal implies every host of the rollout Converged;
+ * - a quarantined closure is never dispatched again on its channel (from the event log);
+ * - no acknowledged event lost: every host's logged agent seqs are 1..n, each once, and the CP's
+ *   record has seen the last of them.
+ *
+ * Invariant: pure; returns every violation found.
+ */
+import type { SignedSampleFleet } from "../../examples/fixtures/sampleFleet.js"
+import { isBudgetInFlight } from "../planner/budgets.js"
+import type { StoredEventLogEntry } from "../ports/index.js"
+import type { Snapshot } from "./snapshot.js"
+
+/** One broken invariant. */
+export interface Violation {
+  readonly seed: number
+  /** Simulated seconds since the start when it was observed. */
+  readonly atSecond: number
+  readonly invariant: string
+  readonly detail: string
+}
+
+/** Checks the per-step invariants on `snapshot`. */
+export const checkStep = (fleet: SignedSampleFleet, maxInFlight: number, snapshot: Snapshot, seed: number, atSecond: number): ReadonlyArray<Violation> => {
+  const out: Array<Violation> = []
+  const broke = (invariant: string, detail: string) => out.push({ seed, atSecond, invariant, detail })
+  const inFlight = snapshot.records.filter((r) => isBudgetInFlight(r.state)).length
+  if (inFlight > maxInFlight) broke("budget", `${inFlight} hosts in flight > ${maxInFlight}`)
+  for (const rollout of snapshot.rollouts) {
+    const records = snapshot.records.filter((r) => r.rolloutId === rollout.rolloutId)
+    if (rollout.state === "Terminal") {
+      const stray = records.filter((r) => r.state !== "Converged")
+      if (stray.length > 0) broke("terminal-converged", `${rollout.rolloutId} Terminal with ${stray.map((r) => `${r.hostname}=${r.state}`).join(", ")}`)
+    }
+    const waves = fleet.fleet.waves[rollout.channel] ?? []
+    const waveOf = new Map<string, number>()
+    waves.forEach((w, i) => w.hosts.forEach((h) => waveOf.set(h, i)))
+    const started = (w: number) => records.some((r) => waveOf.get(r.hostname) === w && r.state !== "Pending")
+    const done = (w: number) => records.filter((r) => waveOf.get(r.hostname) === w).every((r) => r.state === "Converged" || r.state === "Deferred")
+    for (let w = 1; w < waves.length; w++) {
+      if (started(w) && !done(w - 1)) broke("wave-order", `${rollout.rolloutId}: wave ${w} started before wave ${w - 1} was done`)
+    }
+  }
+  return out
+}
+
+/** Checks the event-log invariants at the end of a run. */
+export const checkLog = (snapshot: Snapshot, log: ReadonlyArray<StoredEventLogEntry>, seed: number, atSecond: number): ReadonlyArray<Violation> => {
+  const out: Array<Violation> = []
+  const broke = (invariant: string, detail: string) => out.push({ seed, atSecond, invariant, detail })
+  const seqs = new Map<string, Array<number>>()
+  for (const e of log) {
+    if (e.kind !== "agent_event" || e.hostname === null || e.rolloutId === null) continue
+    const key = `${e.rolloutId}/${e.hostname}`
+    seqs.set(key, [...(seqs.get(key) ?? []), e.agentSeq ?? -1])
+  }
+  for (const [key, list] of seqs) {
+    if (!list.every((s, i) => s === i + 1)) broke("no-lost-event", `${key}: logged agent seqs ${list.join(",")}`)
+    const record = snapshot.records.find((r) => `${r.rolloutId}/${r.hostname}` === key)
+    if (record !== undefined && record.lastEventSeq !== list.length) broke("no-lost-event", `${key}: CP record at seq ${record.lastEventSeq}, log has ${list.length}`)
+  }
+  for (const q of snapshot.quarantines) {
+    const quarantinedAt = log.find(
+      (e) => e.kind === "agent_event" && e.hostname !== null && (e.payload as { readonly kind?: string }).kind === "RollbackComplete" && e.rolloutId?.startsWith(`${q.channel}@`) === true
+    )
+    if (quarantinedAt === undefined) continue
+    const again = log.filter(
+      (e) =>
+        e.kind === "plan_action" &&
+        e.seq > quarantinedAt.seq &&
+        (e.payload as { readonly kind?: string }).kind === "QueueDispatch" &&
+        e.rolloutId?.startsWith(`${q.channel}@`) === true &&
+        JSON.stringify(e.payload).includes(q.closureHash)
+    )
+    if (again.length > 0) broke("quarantine", `${q.closureHash} dispatched again on ${q.channel} (${again.length}×)`)
+  }
+  return out
+}
