@@ -12,5 +12,5 @@ export { type Frame, SIM_SIGNED_AT, simulate, type SimulateOptions, type Simulat
 export { countStates, type Deferral, FINISHED, quiesce, type Snapshot, takeSnapshot } from "./snapshot.js"
 export { makeVirtualClock, type VirtualClock } from "./virtualClock.js"
 export { type HostScript, makeHost, PRIOR_CLOSURE, SIM_AGENT_TIMING, SIM_PROBE, simCpLayer, type SimHost, simTokenOf, startAgent } from "./world.js"
-export { ALL_FAULTS, FAULT_RATE, type Fault, type HostFaults, NO_FAULTS, planFaults, transientFailing } from "./faults.js"
+export { ALL_FAULTS, FAULT_RATE, type Fault, type HostFaults, NO_FAULTS, planFaults, TRANSIENT_FAILURE_SECONDS } from "./faults.js"
 export { checkLog, checkStep, type Violation } from "./invariants.js"

@@ -15,7 +15,7 @@ import type { HostId } from "../domain/index.js"
 import { ts } from "../domain/time.js"
 import { EventLog, probeFail, probePass, type StoredEventLogEntry } from "../ports/index.js"
 import { type Outcome, verifyOutcome } from "./outcome.js"
-import { type Fault, type HostFaults, NO_FAULTS, planFaults, transientFailing } from "./faults.js"
+import { type Fault, type HostFaults, NO_FAULTS, planFaults, TRANSIENT_FAILURE_SECONDS } from "./faults.js"
 import { checkLog, checkStep, type Violation } from "./invariants.js"
 import { between } from "./rng.js"
 import { FINISHED, quiesce, type Snapshot, takeSnapshot } from "./snapshot.js"
@@ -112,7 +112,10 @@ export const simulate = (options: SimulateOptions = {}) => {
     const plans = new Map<HostId, HostFaults>()
     for (const h of signed.hosts) {
       const host = h as HostId
-      const plan = host === signed.failingCanary.host ? NO_FAULTS : planFaults(seed, host, faults)
+      const channel = signed.fleet.hosts[host]?.channel
+      const waves = channel === undefined ? [] : (signed.fleet.waves[channel] ?? [])
+      const inLastWave = waves.length > 1 && (waves[waves.length - 1]?.hosts.includes(host) ?? false)
+      const plan = host === signed.failingCanary.host ? NO_FAULTS : planFaults(seed, host, faults, inLastWave)
       plans.set(host, plan)
       const parts = yield* makeHost(signed, host, {
         activationSeconds: plan.agentCrash ? between(seed, `${host}/activation`, 30, 45) : between(seed, `${host}/activation`, 5, 40),
@@ -124,6 +127,8 @@ export const simulate = (options: SimulateOptions = {}) => {
     const injected = { crashes: 0, offline: 0, transientProbes: 0 }
     const crashed = new Set<HostId>()
     const restartAt = new Map<HostId, number>()
+    // Transient probe failures: until when the probe fails (-1: over).
+    const probeFailingUntil = new Map<HostId, number>()
     const violations: Array<Violation> = []
     const finishedAfter = new Map<string, number | null>(signed.channels.map((c) => [c, null]))
     let elapsed = 0
@@ -156,12 +161,20 @@ export const simulate = (options: SimulateOptions = {}) => {
             continue
           }
         }
-        if (plan.transientProbe && elapsed % 60 === 0) {
+        if (plan.transientProbe) {
           const target = signed.fleet.hosts[host]?.closureHash
-          if (target !== undefined && target !== null) {
-            const failingNow = transientFailing(seed, host, elapsed / 60)
-            if (failingNow) injected.transientProbes++
-            yield* running.sim.control.setProbe(SIM_PROBE, failingNow ? probeFail("simulated: transient") : probePass, target)
+          const until = probeFailingUntil.get(host)
+          if (target === undefined || target === null) continue
+          if (until === undefined) {
+            const soaking = [...(yield* running.agent.state).records.values()].some((r) => r.state === "Soaking")
+            if (soaking) {
+              probeFailingUntil.set(host, elapsed + TRANSIENT_FAILURE_SECONDS)
+              injected.transientProbes++
+              yield* running.sim.control.setProbe(SIM_PROBE, probeFail("simulated: transient"), target)
+            }
+          } else if (until <= elapsed && until >= 0) {
+            probeFailingUntil.set(host, -1)
+            yield* running.sim.control.setProbe(SIM_PROBE, probePass, target)
           }
         }
       }
