@@ -52,6 +52,7 @@ const program = simulate({
   seed,
   hostsPerChannel,
   storage: filename === null ? { _tag: "memory" } : { _tag: "sqlite", filename },
+  checkEverySeconds: 60,
   onFrame: (frame) =>
     Effect.sync(() => {
       if (frame.elapsedSeconds % frameEvery !== 0) return

@@ -3,9 +3,12 @@
  * hosts Converged, except (when the canary fails) the failing canary's channel, which is Failed
  * with its canary Reverted, its closure quarantined on that channel and no other host dispatched.
  *
+ * Broken simulator invariants count as deviations too.
+ *
  * Invariant: pure; lists every deviation rather than stopping at the first.
  */
 import type { SignedSampleFleet } from "../../examples/fixtures/sampleFleet.js"
+import type { Violation } from "./invariants.js"
 import type { Snapshot } from "./snapshot.js"
 
 /** The verdict: ok, or the deviations found. */
@@ -15,8 +18,8 @@ export interface Outcome {
 }
 
 /** Checks `final` against the expected outcome for `fleet`. */
-export const verifyOutcome = (fleet: SignedSampleFleet, final: Snapshot, canaryFails: boolean): Outcome => {
-  const problems: Array<string> = []
+export const verifyOutcome = (fleet: SignedSampleFleet, final: Snapshot, canaryFails: boolean, violations: ReadonlyArray<Violation> = []): Outcome => {
+  const problems: Array<string> = violations.map((v) => `invariant ${v.invariant} broken at t+${v.atSecond}s (seed ${v.seed}): ${v.detail}`)
   const failing = fleet.failingCanary
   for (const channel of fleet.channels) {
     const rollout = final.rollouts.find((r) => r.channel === channel)
