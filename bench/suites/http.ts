@@ -110,6 +110,8 @@ const runScenario = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>>
     const answered = closed.r.ok + few.r.ok
     const unanswered = closed.r.errors + few.r.errors
     const logged = countEventLog(cp.dbPath, "agent_event")
+    // Every agent beats once first (not measured), so the CP holds a whole fleet's heartbeat state.
+    await runHeartbeats(agents, { ...base, stop: { amount: agents.length } })
     const beats = await measured(cp, () => runHeartbeats(agents, { ...base, stop: { duration: RUN_SECONDS } }))
     const duplicates = await measured(cp, () => runDuplicates(agents, { ...base, stop: { duration: RUN_SECONDS } }))
     const healthz = await measured(cp, () => runHealthz({ ...base, stop: { duration: HEALTHZ_SECONDS } }))
@@ -135,7 +137,7 @@ const runScenario = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>>
         met: unanswered === 0 ? logged === answered : logged >= answered && logged <= answered + unanswered
       },
       {
-        benchmark: `heartbeats via HTTP, ${label}, ${CONNECTIONS} connections, ${RUN_SECONDS} s`,
+        benchmark: `heartbeats via HTTP, ${label} (each had beaten once before), ${CONNECTIONS} connections, ${RUN_SECONDS} s`,
         result: `${si(rate(beats.r))} heartbeats/s; ${latency(beats.r)}; ${failures(beats.r)}; CP CPU ${beats.cpuPerOk.toFixed(2)} ms/heartbeat`,
         target: "",
         met: null
