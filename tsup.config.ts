@@ -6,6 +6,7 @@ export default defineConfig({
     memory: "adapters/memory/index.ts",
     sqlite: "adapters/sqlite/index.ts",
     nix: "adapters/nix/index.ts",
+    sim: "src/sim/index.ts",
     cli: "src/cli/bin.ts"
   },
   format: ["esm", "cjs"],

@@ -22,7 +22,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { loadavg } from "node:os"
-import { sampleClosure, sampleFleet, SAMPLE_CI_COMMIT } from "../../examples/fixtures/sampleFleet.js"
+import { sampleClosure, sampleFleet, SAMPLE_CI_COMMIT } from "../../src/sim/sampleFleet.js"
 import { type ChannelRef, makeRolloutId } from "../../src/domain/ids.js"
 import { type LoadResult, runDuplicates, runEvents, runHealthz, runHeartbeats, type SimHost, SOAKING_PHASE } from "../http/agents.js"
 import { measureBreakdown } from "../http/breakdown.js"

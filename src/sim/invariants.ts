@@ -12,7 +12,7 @@
  *
  * Invariant: pure; returns every violation found.
  */
-import type { SignedSampleFleet } from "../../examples/fixtures/sampleFleet.js"
+import type { SignedSampleFleet } from "./sampleFleet.js"
 import { isBudgetInFlight } from "../planner/budgets.js"
 import type { StoredEventLogEntry } from "../ports/index.js"
 import type { Snapshot } from "./snapshot.js"

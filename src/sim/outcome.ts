@@ -7,7 +7,7 @@
  *
  * Invariant: pure; lists every deviation rather than stopping at the first.
  */
-import type { SignedSampleFleet } from "../../examples/fixtures/sampleFleet.js"
+import type { SignedSampleFleet } from "./sampleFleet.js"
 import type { Violation } from "./invariants.js"
 import type { Snapshot } from "./snapshot.js"
 

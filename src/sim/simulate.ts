@@ -10,7 +10,7 @@
 import { Effect, Either, Logger, LogLevel } from "effect"
 import { layerMemory } from "../../adapters/memory/index.js"
 import { layerSqlite } from "../../adapters/sqlite/index.js"
-import { signSampleFleet, type SignedSampleFleet } from "../../examples/fixtures/sampleFleet.js"
+import { signSampleFleet, type SignedSampleFleet } from "./sampleFleet.js"
 import type { HostId } from "../domain/index.js"
 import { ts } from "../domain/time.js"
 import { EventLog, probeFail, probePass, type StoredEventLogEntry } from "../ports/index.js"

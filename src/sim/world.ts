@@ -9,7 +9,7 @@
 import { Context, Effect, Exit, Layer, Redacted, Schema, Scope } from "effect"
 import { layerBearerTokens, layerMemoryManifestSource, makeMemoryOutboundQueue } from "../../adapters/memory/index.js"
 import { makeSimulatedHost, SimulatedActivation, type SimulatedHostParts } from "../../adapters/memory/simulatedHost.js"
-import type { SignedSampleFleet } from "../../examples/fixtures/sampleFleet.js"
+import type { SignedSampleFleet } from "./sampleFleet.js"
 import { Agent, type AgentService, CpCredentials, layer as agentLayer, layerInProcessClient, layerInProcessServer } from "../agent/index.js"
 import { layer as coreLayer, ManifestPoll } from "../cp/index.js"
 import { layerServe } from "../cp/http/index.js"

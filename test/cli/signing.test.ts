@@ -8,7 +8,7 @@ import os from "node:os"
 import path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Schema } from "effect"
-import { sampleFleet, trustFor } from "../../examples/fixtures/sampleFleet.js"
+import { sampleFleet, trustFor } from "../../src/sim/sampleFleet.js"
 import { FleetResolved } from "../../src/domain/fleet.js"
 import { TrustConfig } from "../../src/domain/trust.js"
 

@@ -17,7 +17,7 @@ import type { ClosureHash, HostId, HostState, RolloutId, Timestamp } from "../..
 import { Storage } from "../../src/ports/index.js"
 import { FleetApi } from "../../src/wire/api.js"
 import { withProtocolHeader } from "../../src/wire/protocol.js"
-import type { SignedSampleFleet } from "../../examples/fixtures/sampleFleet.js"
+import type { SignedSampleFleet } from "../../src/sim/sampleFleet.js"
 import { SIGNED_AT } from "../support/signedFleet.js"
 
 /** Each host's bearer token. */

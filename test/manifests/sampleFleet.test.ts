@@ -1,5 +1,5 @@
 /**
- * The sample-fleet generator (examples/fixtures/sampleFleet.ts): deterministic content, the shape
+ * The sample-fleet generator (src/sim/sampleFleet.ts): deterministic content, the shape
  * the demo needs (3 channels × 20 hosts, waves, host and channel edges, a budget, one
  * rollback-and-halt canary policy), and a signed release that verifies against its trust.json.
  */

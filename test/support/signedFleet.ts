@@ -1,5 +1,5 @@
 /**
- * Test helper: a real signed sample fleet (examples/fixtures/sampleFleet.ts) as artifacts in
+ * Test helper: a real signed sample fleet (src/sim/sampleFleet.ts) as artifacts in
  * memory, in a scoped temporary directory, or behind a memory ManifestSource; plus tampering and
  * the instant it was signed (set the TestClock there before verifying).
  *
@@ -19,7 +19,7 @@ import {
   signSampleFleet,
   type SignedSampleFleet,
   writeSampleFleet
-} from "../../examples/fixtures/sampleFleet.js"
+} from "../../src/sim/sampleFleet.js"
 import { ts } from "../../src/domain/time.js"
 import type { SigningKey } from "../../src/trust/keygen.js"
 import { makeMemoryManifestSource, type MemoryManifestSource } from "../../adapters/memory/manifestSource.js"
@@ -33,7 +33,7 @@ export {
   type SampleFleet,
   type SampleFleetOptions,
   type SignedSampleFleet
-} from "../../examples/fixtures/sampleFleet.js"
+} from "../../src/sim/sampleFleet.js"
 
 /** When the helper's fleets are signed. */
 export const SIGNED_AT = ts("2026-05-17T12:00:00Z")
