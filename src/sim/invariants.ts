@@ -8,7 +8,8 @@
  * - Terminal implies every host of the rollout Converged;
  * - a quarantined closure is never dispatched again on its channel (from the event log);
  * - no acknowledged event lost: every host's logged agent seqs are 1..n, each once, and the CP's
- *   record has seen the last of them.
+ *   record has seen the last of them (see `checkLog`; delivery.ts adds the acknowledged events
+ *   and the agents' own records, replay.ts the log replay, dispatchGates.ts the gates).
  *
  * Invariant: pure; returns every violation found.
  */
@@ -26,11 +27,30 @@ export interface Violation {
   readonly detail: string
 }
 
+/** What {@link checkStep} needs beyond the snapshot. */
+export interface StepCheckOptions {
+  /**
+   * Hosts rebooted to complete a deferred switch. The planner counts a Deferred host as done for
+   * wave ordering and outside the budget (spec: Deferred is terminal for ordering); the reboot
+   * that brings it back to Soaking is the operator's act, not a dispatch, so such hosts count
+   * neither in the budget nor against their wave being done.
+   */
+  readonly rebooted?: ReadonlySet<string>
+}
+
 /** Checks the per-step invariants on `snapshot`. */
-export const checkStep = (fleet: SignedSampleFleet, maxInFlight: number, snapshot: Snapshot, seed: number, atSecond: number): ReadonlyArray<Violation> => {
+export const checkStep = (
+  fleet: SignedSampleFleet,
+  maxInFlight: number,
+  snapshot: Snapshot,
+  seed: number,
+  atSecond: number,
+  options: StepCheckOptions = {}
+): ReadonlyArray<Violation> => {
   const out: Array<Violation> = []
   const broke = (invariant: string, detail: string) => out.push({ seed, atSecond, invariant, detail })
-  const inFlight = snapshot.records.filter((r) => isBudgetInFlight(r.state)).length
+  const rebooted = options.rebooted ?? new Set<string>()
+  const inFlight = snapshot.records.filter((r) => isBudgetInFlight(r.state) && !rebooted.has(r.hostname)).length
   if (inFlight > maxInFlight) broke("budget", `${inFlight} hosts in flight > ${maxInFlight}`)
   for (const rollout of snapshot.rollouts) {
     const records = snapshot.records.filter((r) => r.rolloutId === rollout.rolloutId)
@@ -42,7 +62,8 @@ export const checkStep = (fleet: SignedSampleFleet, maxInFlight: number, snapsho
     const waveOf = new Map<string, number>()
     waves.forEach((w, i) => w.hosts.forEach((h) => waveOf.set(h, i)))
     const started = (w: number) => records.some((r) => waveOf.get(r.hostname) === w && r.state !== "Pending")
-    const done = (w: number) => records.filter((r) => waveOf.get(r.hostname) === w).every((r) => r.state === "Converged" || r.state === "Deferred")
+    const done = (w: number) =>
+      records.filter((r) => waveOf.get(r.hostname) === w).every((r) => r.state === "Converged" || r.state === "Deferred" || rebooted.has(r.hostname))
     for (let w = 1; w < waves.length; w++) {
       if (started(w) && !done(w - 1)) broke("wave-order", `${rollout.rolloutId}: wave ${w} started before wave ${w - 1} was done`)
     }
@@ -50,8 +71,30 @@ export const checkStep = (fleet: SignedSampleFleet, maxInFlight: number, snapsho
   return out
 }
 
-/** Checks the event-log invariants at the end of a run. */
-export const checkLog = (snapshot: Snapshot, log: ReadonlyArray<StoredEventLogEntry>, seed: number, atSecond: number): ReadonlyArray<Violation> => {
+/** How {@link checkLog} judges an epoch's agent seqs. */
+export interface LogCheckOptions {
+  /**
+   * The epoch started on a wiped (empty) storage: the CP rebuilt its records from heartbeats and
+   * from whatever the agents still sent, so a record's logged seqs may start above 1 and skip
+   * (events of the previous epoch are gone, refused ones never logged). Default false.
+   */
+  readonly wiped?: boolean
+}
+
+/**
+ * Checks the event-log invariants of one storage epoch at the end of a run:
+ * - no-lost-event: per (rollout, host), the logged agent seqs are exactly 1..n, each once (wiped
+ *   epochs: strictly increasing, each once); the CP's record has seen exactly the last logged
+ *   seq, and a record at seq > 0 has logged events;
+ * - quarantine: a quarantined closure is never dispatched again on its channel.
+ */
+export const checkLog = (
+  snapshot: Pick<Snapshot, "records" | "quarantines">,
+  log: ReadonlyArray<StoredEventLogEntry>,
+  seed: number,
+  atSecond: number,
+  options: LogCheckOptions = {}
+): ReadonlyArray<Violation> => {
   const out: Array<Violation> = []
   const broke = (invariant: string, detail: string) => out.push({ seed, atSecond, invariant, detail })
   const seqs = new Map<string, Array<number>>()
@@ -60,10 +103,16 @@ export const checkLog = (snapshot: Snapshot, log: ReadonlyArray<StoredEventLogEn
     const key = `${e.rolloutId}/${e.hostname}`
     seqs.set(key, [...(seqs.get(key) ?? []), e.agentSeq ?? -1])
   }
+  const inOrder = (list: ReadonlyArray<number>) =>
+    options.wiped === true ? list.every((s, i) => s > 0 && (i === 0 || s > (list[i - 1] ?? 0))) : list.every((s, i) => s === i + 1)
   for (const [key, list] of seqs) {
-    if (!list.every((s, i) => s === i + 1)) broke("no-lost-event", `${key}: logged agent seqs ${list.join(",")}`)
+    if (!inOrder(list)) broke("no-lost-event", `${key}: logged agent seqs ${list.join(",")}`)
     const record = snapshot.records.find((r) => `${r.rolloutId}/${r.hostname}` === key)
-    if (record !== undefined && record.lastEventSeq !== list.length) broke("no-lost-event", `${key}: CP record at seq ${record.lastEventSeq}, log has ${list.length}`)
+    const last = list[list.length - 1] ?? 0
+    if (record !== undefined && record.lastEventSeq !== last) broke("no-lost-event", `${key}: CP record at seq ${record.lastEventSeq}, last logged seq ${last}`)
+  }
+  for (const r of snapshot.records) {
+    if (r.lastEventSeq > 0 && !seqs.has(`${r.rolloutId}/${r.hostname}`)) broke("no-lost-event", `${r.rolloutId}/${r.hostname}: CP record at seq ${r.lastEventSeq}, nothing logged`)
   }
   for (const q of snapshot.quarantines) {
     const quarantinedAt = log.find(

@@ -1,26 +1,39 @@
 /**
- * `simulate(options)`: signs the sample fleet, starts the CP and one agent per host on simulated
- * hosts, and drives a virtual Clock (provided here, see virtualClock.ts) until every channel's rollout has
- * finished or the simulated-time limit is hit; returns the final snapshot, the event log and the
- * expected-outcome verdict. `onFrame` sees a snapshot every simulated `frameSeconds`.
+ * `simulate(options)`: signs the sample fleet, starts the CP (a process it can stop, restart and
+ * wipe, see cpProcess.ts) and one agent per host on simulated hosts, and drives a virtual Clock
+ * (provided here, see virtualClock.ts) until every channel's rollout has finished or the
+ * simulated-time limit is hit, injecting the seeded faults (faults.ts; hostDriver.ts applies the
+ * per-host ones, network.ts the network ones); returns the final snapshot, the event logs and the
+ * expected-outcome verdict. Invariants are checked at every step (invariants.ts) and at the end
+ * on every storage epoch (the log checks, replay.ts, dispatchGates.ts, delivery.ts). `onFrame`
+ * sees a snapshot every simulated `frameSeconds`.
  *
- * Invariant: deterministic from the seed up to signatures (the signing key is fresh per run);
- * the driver only moves the clock, lets fibers run and reads storage.
+ * Invariant: deterministic from the seed up to signatures (the signing key is fresh per run;
+ * Effect's Random is seeded too, for the agents' backoff jitter); the driver only moves the
+ * clock, lets fibers run, injects faults and reads storage.
  */
-import { Effect, Either, Logger, LogLevel } from "effect"
+import { Chunk, Effect, Either, Logger, LogLevel, Option, Random, Ref } from "effect"
 import { layerMemory } from "../../adapters/memory/index.js"
 import { layerSqlite } from "../../adapters/sqlite/index.js"
-import { signSampleFleet, type SignedSampleFleet } from "./sampleFleet.js"
+import { InProcessCp } from "../agent/index.js"
+import { CpReducer } from "../cp/index.js"
 import type { HostId } from "../domain/index.js"
 import { ts } from "../domain/time.js"
-import { EventLog, probeFail, probePass, type StoredEventLogEntry } from "../ports/index.js"
-import { type Outcome, verifyOutcome } from "./outcome.js"
-import { type Fault, type HostFaults, NO_FAULTS, planFaults, TRANSIENT_FAILURE_SECONDS } from "./faults.js"
+import type { StoredEventLogEntry } from "../ports/index.js"
+import { type EpochData, makeCpProcess } from "./cpProcess.js"
+import { type AgentView, checkAcks, checkAgents } from "./delivery.js"
+import { checkDispatches } from "./dispatchGates.js"
+import { type Fault, type HostFaults, isNetworkFault, type NetworkFault, NO_FAULTS, planCpOutages, planFaults } from "./faults.js"
+import { type HostInjected, makeHostDriver } from "./hostDriver.js"
 import { checkLog, checkStep, type Violation } from "./invariants.js"
+import { makeHostNetwork, makeNetworkRecorder, withNetworkFaults } from "./network.js"
+import { type Outcome, verifyOutcome } from "./outcome.js"
+import { checkReplay } from "./replay.js"
 import { between } from "./rng.js"
+import { signSampleFleet, type SignedSampleFleet } from "./sampleFleet.js"
 import { FINISHED, quiesce, type Snapshot, takeSnapshot } from "./snapshot.js"
 import { makeVirtualClock } from "./virtualClock.js"
-import { makeHost, SIM_PROBE, type SimHost, simCpLayer, startAgent } from "./world.js"
+import { makeHost, type SimHost, startAgent } from "./world.js"
 
 /** When the simulator signs its fleet; the clock starts one minute later. */
 export const SIM_SIGNED_AT = ts("2026-05-17T12:00:00Z")
@@ -37,7 +50,10 @@ export interface SimulateOptions {
   readonly waves?: number
   /** The fleet-wide disruption budget (default 5). */
   readonly maxInFlight?: number
-  /** CP storage: in memory, or SQLite in `filename` (default memory). */
+  /**
+   * CP storage: in memory, or SQLite in `filename` (default memory). A CP wipe moves to a fresh
+   * database: a new memory one, or the SQLite file `<filename>.wipe-<n>`.
+   */
   readonly storage?: { readonly _tag: "memory" } | { readonly _tag: "sqlite"; readonly filename: string }
   /** The failing canary's probe fails (default true). */
   readonly failingCanary?: boolean
@@ -65,13 +81,23 @@ export interface Frame {
   readonly elapsedSeconds: number
 }
 
+/** What was injected in a run. */
+export interface Injected extends Readonly<HostInjected> {
+  readonly cpRestarts: number
+  readonly cpWipes: number
+  /** Requests hit by each network fault. */
+  readonly network: Readonly<Record<NetworkFault, number>>
+}
+
 /** What a simulation returns. */
 export interface SimulationResult {
   readonly seed: number
   readonly fleet: SignedSampleFleet
   readonly final: Snapshot
-  /** The CP's complete event log. */
+  /** The event log (agent_event and plan_action entries) of the final storage epoch. */
   readonly log: ReadonlyArray<StoredEventLogEntry>
+  /** Every storage epoch (one more per CP wipe), the last one being the final storage. */
+  readonly epochs: ReadonlyArray<EpochData>
   /** Simulated seconds from start until every rollout finished (or the limit). */
   readonly simulatedSeconds: number
   /** Per channel: simulated seconds from start until its rollout finished (null: never). */
@@ -79,8 +105,8 @@ export interface SimulationResult {
   readonly outcome: Outcome
   /** Broken invariants, with the seed and simulated second (empty when all held). */
   readonly violations: ReadonlyArray<Violation>
-  /** How many agent crashes / offline windows / transient probe failures were injected. */
-  readonly injected: { readonly crashes: number; readonly offline: number; readonly transientProbes: number }
+  /** How many faults of each kind were injected. */
+  readonly injected: Injected
 }
 
 const allFinished = (snapshot: Snapshot, channels: number) =>
@@ -88,7 +114,33 @@ const allFinished = (snapshot: Snapshot, channels: number) =>
   snapshot.rollouts.every((r) => FINISHED.has(r.state)) &&
   snapshot.records.every((r) => r.state !== "Activating" && r.state !== "Soaking")
 
-/** Runs one simulation (see the module comment). Provides its own virtual Clock. */
+/** The end-of-run invariants over every storage epoch and what the agents saw. */
+const checkEnd = (
+  signed: SignedSampleFleet,
+  epochs: ReadonlyArray<EpochData>,
+  context: {
+    readonly manifests: Parameters<typeof checkDispatches>[1] | null
+    readonly acks: Parameters<typeof checkAcks>[1]
+    readonly agents: ReadonlyArray<AgentView>
+    readonly seed: number
+    readonly start: number
+    readonly atSecond: number
+  }
+): ReadonlyArray<Violation> => {
+  const { atSecond, seed, start } = context
+  const out: Array<Violation> = []
+  for (const epoch of epochs) {
+    out.push(...checkLog(epoch, epoch.log, seed, atSecond, { wiped: epoch.index > 0 }))
+    out.push(...checkReplay(signed, epoch.records, epoch.log, seed, start, atSecond))
+    if (context.manifests !== null) out.push(...checkDispatches(signed, context.manifests, epoch, seed, start))
+  }
+  out.push(...checkAcks(epochs, context.acks, seed, start))
+  const last = epochs[epochs.length - 1]
+  if (last !== undefined) out.push(...checkAgents(last.records, context.agents, seed, atSecond))
+  return out
+}
+
+/** Runs one simulation (see the module comment). Provides its own virtual Clock and Random. */
 export const simulate = (options: SimulateOptions = {}) => {
   const seed = options.seed ?? 1
   const signed = Either.getOrThrow(
@@ -99,7 +151,9 @@ export const simulate = (options: SimulateOptions = {}) => {
       maxInFlight: options.maxInFlight ?? 5
     })
   )
-  const storage = options.storage?._tag === "sqlite" ? layerSqlite({ filename: options.storage.filename }) : layerMemory
+  const sqlite = options.storage?._tag === "sqlite" ? options.storage.filename : null
+  const storageOf = (epoch: number) =>
+    sqlite === null ? layerMemory : layerSqlite({ filename: epoch === 0 ? sqlite : `${sqlite}.wipe-${epoch}` })
   const stepSeconds = options.stepSeconds ?? 5
   const frameSeconds = options.frameSeconds ?? 60
   const maxSeconds = (options.maxHours ?? 12) * 3600
@@ -108,10 +162,20 @@ export const simulate = (options: SimulateOptions = {}) => {
   const start = SIM_SIGNED_AT + 60_000
   const virtual = makeVirtualClock(start)
   const faults = options.faults ?? []
+  const networkFaults = faults.filter(isNetworkFault)
+  const outages = planCpOutages(seed, faults)
   const maxInFlight = options.maxInFlight ?? 5
   const run = Effect.gen(function* () {
+    const cp = yield* makeCpProcess(signed, storageOf)
+    yield* cp.start
+    const recorder = yield* makeNetworkRecorder
     const hosts = new Map<HostId, SimHost>()
     const plans = new Map<HostId, HostFaults>()
+    const launch = (host: HostId, parts: Pick<SimHost, "sim" | "queue">, network: Effect.Effect.Success<typeof makeHostNetwork>) =>
+      startAgent(signed, host, parts, (client) =>
+        withNetworkFaults(client, { seed, host, faults: networkFaults, state: network, recorder, epoch: cp.epoch })
+      ).pipe(Effect.provideService(InProcessCp, cp.server))
+    const networks = new Map<HostId, Effect.Effect.Success<typeof makeHostNetwork>>()
     for (const h of signed.hosts) {
       const host = h as HostId
       const channel = signed.fleet.hosts[host]?.channel
@@ -122,98 +186,89 @@ export const simulate = (options: SimulateOptions = {}) => {
       const parts = yield* makeHost(signed, host, {
         activationSeconds: plan.agentCrash ? between(seed, `${host}/activation`, 30, 45) : between(seed, `${host}/activation`, 5, 40),
         probeFails: failing && host === signed.failingCanary.host,
-        deferred: false
+        deferred: plan.deferredRebootAfter !== null
       })
-      hosts.set(host, yield* startAgent(signed, host, parts))
+      const network = yield* makeHostNetwork
+      networks.set(host, network)
+      hosts.set(host, yield* launch(host, parts, network))
     }
-    const injected = { crashes: 0, offline: 0, transientProbes: 0 }
-    const crashed = new Set<HostId>()
-    const restartAt = new Map<HostId, number>()
-    // Transient probe failures: until when the probe fails (-1: over).
-    const probeFailingUntil = new Map<HostId, number>()
+    const driver = makeHostDriver(signed, plans, hosts, (h) => launch(h.host, h, networks.get(h.host)!))
+    const cpInjected = { cpRestarts: 0, cpWipes: 0 }
+    let nextOutage = 0
+    let cpUpAt: number | null = null
     const violations: Array<Violation> = []
     const finishedAfter = new Map<string, number | null>(signed.channels.map((c) => [c, null]))
     let elapsed = 0
     let lastSeq = 0
-    let snapshot = yield* takeSnapshot(0)
+    let snapshot = Option.getOrThrow(yield* cp.withCp(takeSnapshot(0)))
     for (; elapsed <= maxSeconds; elapsed += stepSeconds) {
       yield* virtual.advanceTo(start + elapsed * 1000)
-      for (const [host, plan] of plans) {
-        const running = hosts.get(host)!
-        const down = restartAt.has(host)
-        if (down && restartAt.get(host)! <= elapsed) {
-          restartAt.delete(host)
-          hosts.set(host, yield* startAgent(signed, host, running))
-          continue
-        }
-        if (down) continue
-        if (plan.offline !== null && elapsed >= plan.offline.from && elapsed < plan.offline.until) {
-          yield* running.kill
-          restartAt.set(host, plan.offline.until)
-          injected.offline++
-          continue
-        }
-        if (plan.agentCrash && !crashed.has(host)) {
-          const activating = [...(yield* running.agent.state).records.values()].some((r) => r.state === "Activating")
-          if (activating) {
-            crashed.add(host)
-            yield* running.kill
-            restartAt.set(host, elapsed + 30)
-            injected.crashes++
-            continue
-          }
-        }
-        if (plan.transientProbe) {
-          const target = signed.fleet.hosts[host]?.closureHash
-          const until = probeFailingUntil.get(host)
-          if (target === undefined || target === null) continue
-          if (until === undefined) {
-            const soaking = [...(yield* running.agent.state).records.values()].some((r) => r.state === "Soaking")
-            if (soaking) {
-              probeFailingUntil.set(host, elapsed + TRANSIENT_FAILURE_SECONDS)
-              injected.transientProbes++
-              yield* running.sim.control.setProbe(SIM_PROBE, probeFail("simulated: transient"), target)
-            }
-          } else if (until <= elapsed && until >= 0) {
-            probeFailingUntil.set(host, -1)
-            yield* running.sim.control.setProbe(SIM_PROBE, probePass, target)
-          }
-        }
+      const outage = outages[nextOutage]
+      if (outage !== undefined && cpUpAt === null && elapsed >= outage.at) {
+        nextOutage++
+        yield* outage.wipe ? cp.wipe : cp.stop
+        if (outage.wipe) cpInjected.cpWipes++
+        else cpInjected.cpRestarts++
+        cpUpAt = elapsed + outage.downFor
+      } else if (cpUpAt !== null && elapsed >= cpUpAt) {
+        cpUpAt = null
+        yield* cp.start
+        lastSeq = 0
       }
-      if ((options.checkInvariants ?? true) && elapsed % (options.checkEverySeconds ?? stepSeconds) === 0) violations.push(...checkStep(signed, maxInFlight, yield* takeSnapshot(lastSeq), seed, elapsed))
+      yield* driver.step(elapsed)
+      if ((options.checkInvariants ?? true) && elapsed % (options.checkEverySeconds ?? stepSeconds) === 0) {
+        const seen = yield* cp.withCp(takeSnapshot(lastSeq))
+        if (Option.isSome(seen)) violations.push(...checkStep(signed, maxInFlight, seen.value, seed, elapsed, { rebooted: driver.rebooted }))
+      }
       if (elapsed % frameSeconds === 0) {
-        yield* quiesce
-        snapshot = yield* takeSnapshot(lastSeq)
+        const frame = yield* cp.withCp(Effect.zipRight(quiesce, takeSnapshot(lastSeq)))
+        if (Option.isNone(frame)) continue
+        snapshot = frame.value
         lastSeq = snapshot.logSeq
         for (const r of snapshot.rollouts) if (FINISHED.has(r.state) && finishedAfter.get(r.channel) === null) finishedAfter.set(r.channel, elapsed)
         if (options.onFrame !== undefined) yield* options.onFrame({ fleet: signed, snapshot, elapsedSeconds: elapsed })
-        if (restartAt.size === 0 && allFinished(snapshot, signed.channels.length)) break
+        if (!driver.anyDown() && allFinished(snapshot, signed.channels.length) && (yield* driver.settled)) break
       }
     }
-    yield* quiesce
-    const final = yield* takeSnapshot(0)
-    const log = yield* Effect.flatMap(EventLog, (l) => l.byKind("agent_event")).pipe(
-      Effect.zip(Effect.flatMap(EventLog, (l) => l.byKind("plan_action"))),
-      Effect.map(([a, b]) => [...a, ...b].sort((x, y) => x.seq - y.seq))
+    yield* cp.start
+    const final = Option.getOrThrow(yield* cp.withCp(Effect.zipRight(quiesce, takeSnapshot(0))))
+    const manifests = Option.flatMap(yield* cp.withCp(Effect.flatMap(CpReducer, (r) => r.state)), (s) => Option.fromNullable(s.manifests))
+    const agents: Array<AgentView> = []
+    for (const h of driver.running()) {
+      agents.push({ host: h.host, records: (yield* h.agent.state).records, queued: yield* Effect.orElseSucceed(h.queue.size, () => 1) })
+    }
+    yield* driver.killAll
+    yield* cp.stop
+    const epochs = yield* cp.epochs
+    const log = epochs[epochs.length - 1]?.log ?? []
+    violations.push(
+      ...checkEnd(signed, epochs, {
+        manifests: Option.getOrNull(Option.map(manifests, (m) => m.set)),
+        acks: Chunk.toReadonlyArray(yield* Ref.get(recorder.acks)),
+        agents,
+        seed,
+        start,
+        atSecond: elapsed
+      })
     )
-    for (const [host, h] of hosts) if (!restartAt.has(host)) yield* h.kill
-    violations.push(...checkLog(final, log, seed, elapsed))
     const result: SimulationResult = {
       seed,
       fleet: signed,
       final,
       log,
+      epochs,
       simulatedSeconds: elapsed,
       finishedAfter,
       outcome: verifyOutcome(signed, final, failing, violations),
       violations,
-      injected
+      injected: { ...driver.injected, ...cpInjected, network: yield* Ref.get(recorder.injected) }
     }
     return result
   })
 
-  return Effect.scoped(Effect.provide(run, simCpLayer(signed, storage))).pipe(
+  return Effect.scoped(run).pipe(
     Effect.withClock(virtual.clock),
+    Effect.withRandom(Random.make(seed)),
     Logger.withMinimumLogLevel(LogLevel.None)
   )
 }

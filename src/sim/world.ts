@@ -14,7 +14,19 @@ import { Agent, type AgentService, CpCredentials, layer as agentLayer, layerInPr
 import { layer as coreLayer, ManifestPoll } from "../cp/index.js"
 import { layerServe } from "../cp/http/index.js"
 import type { ClosureHash, HostId, ProbeName } from "../domain/index.js"
-import { Activator, type EventLog, OutboundQueue, type OutboundQueueService, ProbeDeclaration, probeFail, ProbeRunner, type Storage, type StorageError } from "../ports/index.js"
+import {
+  Activator,
+  ControlPlaneClient,
+  type ControlPlaneClientService,
+  type EventLog,
+  OutboundQueue,
+  type OutboundQueueService,
+  ProbeDeclaration,
+  probeFail,
+  ProbeRunner,
+  type Storage,
+  type StorageError
+} from "../ports/index.js"
 
 /** The closure every simulated host runs before the rollout. */
 export const PRIOR_CLOSURE = "/nix/store/00000000000000000000000000000000-nixos-system-prior" as ClosureHash
@@ -81,10 +93,19 @@ export const makeHost = (signed: SignedSampleFleet, host: HostId, script: HostSc
     return { sim, queue }
   })
 
-/** Starts (or restarts) the agent of a simulated host, in its own scope; needs the CP's in-process server. */
-export const startAgent = (signed: SignedSampleFleet, host: HostId, parts: { readonly sim: SimulatedHostParts; readonly queue: OutboundQueueService }) =>
+/**
+ * Starts (or restarts) the agent of a simulated host, in its own scope; needs the CP's in-process
+ * server. `wrapClient` wraps the agent's CP client (the simulator's network faults).
+ */
+export const startAgent = (
+  signed: SignedSampleFleet,
+  host: HostId,
+  parts: { readonly sim: SimulatedHostParts; readonly queue: OutboundQueueService },
+  wrapClient: (client: ControlPlaneClientService) => ControlPlaneClientService = (client) => client
+) =>
   Effect.gen(function* () {
-    const client = layerInProcessClient({ credentials: CpCredentials.BearerToken({ token: Redacted.make(simTokenOf(host)) }) })
+    const inProcess = layerInProcessClient({ credentials: CpCredentials.BearerToken({ token: Redacted.make(simTokenOf(host)) }) })
+    const client = Layer.effect(ControlPlaneClient, Effect.map(ControlPlaneClient, wrapClient)).pipe(Layer.provide(inProcess))
     const layer = agentLayer({ hostname: host, trust: signed.trust, probes: PROBES, ...SIM_AGENT_TIMING }).pipe(
       Layer.provide(client),
       Layer.provide(Layer.succeed(OutboundQueue, parts.queue)),

@@ -1,0 +1,148 @@
+/**
+ * The simulated control plane as a process the driver can stop, start again on the same storage
+ * (a restart) or on empty storage (a database wipe), while the agents keep running. Agents reach
+ * whichever CP is current through one forwarding {@link InProcessCp}: while the CP is down their
+ * requests fail as a refused connection would (CpUnavailable).
+ *
+ * Storage lives in "epochs": epoch 0 is the storage the run starts on; each wipe archives the
+ * current epoch (its event log, host records, quarantines and dispatch observations) and starts
+ * the next on a fresh, empty storage. Each CP incarnation runs in its own Scope; the storage
+ * outlives it, in the simulation's scope.
+ *
+ * Invariant: at most one CP runs at a time; a wipe happens only while the CP is stopped; the
+ * forwarding server never reaches a stopped CP.
+ */
+import { Chunk, Context, Effect, Exit, Layer, Option, Ref, Scope } from "effect"
+import { InProcessCp } from "../agent/index.js"
+import type { HostRolloutState } from "../domain/hostState.js"
+import { EventLog, type StoredEventLogEntry } from "../ports/eventLog.js"
+import type { StorageError } from "../ports/errors.js"
+import { type QuarantineRecord, Storage } from "../ports/storage.js"
+import { type DispatchObservation, observeDispatches } from "./observer.js"
+import type { SignedSampleFleet } from "./sampleFleet.js"
+import { simCpLayer } from "./world.js"
+
+/** The services of a running simulated CP. */
+export type SimCpServices = Layer.Layer.Success<ReturnType<typeof simCpLayer>>
+
+/** One storage epoch as the invariants read it. */
+export interface EpochData {
+  /** 0 for the storage the run started on, n after the n-th wipe. */
+  readonly index: number
+  /** Its agent_event and plan_action entries, in seq order. */
+  readonly log: ReadonlyArray<StoredEventLogEntry>
+  readonly records: ReadonlyArray<HostRolloutState>
+  readonly quarantines: ReadonlyArray<QuarantineRecord>
+  readonly observations: ReadonlyArray<DispatchObservation>
+}
+
+/** The control-plane process. */
+export interface CpProcess {
+  /** The forwarding server agents' in-process clients use. */
+  readonly server: Context.Tag.Service<InProcessCp>
+  /** Whether a CP is running. */
+  readonly running: Effect.Effect<boolean>
+  /** The current storage epoch. */
+  readonly epoch: Effect.Effect<number>
+  /** Runs `effect` against the running CP (None while it is down). */
+  readonly withCp: <A, E>(effect: Effect.Effect<A, E, SimCpServices>) => Effect.Effect<Option.Option<A>, E>
+  /** Starts a CP on the current epoch's storage (no-op when one runs). */
+  readonly start: Effect.Effect<void, StorageError>
+  /** Stops the running CP (its scope is closed: every fiber interrupted, the log writer drained). */
+  readonly stop: Effect.Effect<void>
+  /** Archives the current epoch and moves to a fresh, empty storage; stops the CP first. */
+  readonly wipe: Effect.Effect<void, StorageError>
+  /** Every archived epoch, then the current one, read from their storage. */
+  readonly epochs: Effect.Effect<ReadonlyArray<EpochData>, StorageError>
+}
+
+interface Epoch {
+  readonly index: number
+  readonly storage: Context.Context<Storage | EventLog>
+  readonly observations: Ref.Ref<Chunk.Chunk<DispatchObservation>>
+}
+
+interface Running {
+  readonly scope: Scope.CloseableScope
+  readonly context: Context.Context<SimCpServices>
+}
+
+/** Reads an epoch's data from its storage. */
+const readEpoch = (epoch: Epoch): Effect.Effect<EpochData, StorageError> =>
+  Effect.gen(function* () {
+    const storage = Context.get(epoch.storage, Storage)
+    const log = Context.get(epoch.storage, EventLog)
+    const events = [...(yield* log.byKind("agent_event")), ...(yield* log.byKind("plan_action"))].sort((x, y) => x.seq - y.seq)
+    return {
+      index: epoch.index,
+      log: events,
+      records: yield* storage.allHostRecords,
+      quarantines: yield* storage.listQuarantines,
+      observations: Chunk.toReadonlyArray(yield* Ref.get(epoch.observations))
+    }
+  })
+
+/**
+ * Makes the CP process for `signed`; `makeStorage(epoch)` gives each epoch's storage layer (each
+ * build must be a fresh, empty database). Storage is held by the caller's scope; the running CP
+ * is stopped when that scope closes. The CP is not started.
+ */
+export const makeCpProcess = (signed: SignedSampleFleet, makeStorage: (epoch: number) => Layer.Layer<Storage | EventLog, StorageError>) =>
+  Effect.gen(function* () {
+    const outer = yield* Effect.scope
+    const openEpoch = (index: number) =>
+      Effect.gen(function* () {
+        const built = yield* Layer.buildWithScope(makeStorage(index), outer)
+        const observations = yield* Ref.make(Chunk.empty<DispatchObservation>())
+        const storage = Context.add(built, Storage, observeDispatches(Context.get(built, Storage), observations))
+        const epoch: Epoch = { index, storage, observations }
+        return epoch
+      })
+    const current = yield* Ref.make<Epoch>(yield* openEpoch(0))
+    const archived = yield* Ref.make<ReadonlyArray<EpochData>>([])
+    const running = yield* Ref.make<Running | null>(null)
+
+    const stop = Effect.flatMap(Ref.getAndSet(running, null), (r) => (r === null ? Effect.void : Scope.close(r.scope, Exit.void)))
+    yield* Effect.addFinalizer(() => stop)
+
+    const start = Effect.gen(function* () {
+      if ((yield* Ref.get(running)) !== null) return
+      const epoch = yield* Ref.get(current)
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(simCpLayer(signed, Layer.succeedContext(epoch.storage)), scope).pipe(
+        Effect.onError(() => Scope.close(scope, Exit.void))
+      )
+      yield* Ref.set(running, { scope, context })
+    })
+
+    const wipe = Effect.gen(function* () {
+      yield* stop
+      const old = yield* Ref.get(current)
+      const data = yield* readEpoch(old)
+      yield* Ref.update(archived, (a) => [...a, data])
+      yield* Ref.set(current, yield* openEpoch(old.index + 1))
+    })
+
+    const server: Context.Tag.Service<InProcessCp> = {
+      fetch: (input, init) =>
+        Effect.runPromise(Ref.get(running)).then((r) =>
+          r === null ? Promise.reject(new TypeError("simulated: control plane down")) : Context.get(r.context, InProcessCp).fetch(input, init)
+        )
+    }
+
+    const process: CpProcess = {
+      server,
+      running: Effect.map(Ref.get(running), (r) => r !== null),
+      epoch: Effect.map(Ref.get(current), (e) => e.index),
+      withCp: <A, E>(effect: Effect.Effect<A, E, SimCpServices>) =>
+        Effect.flatMap(Ref.get(running), (r) => (r === null ? Effect.succeed(Option.none<A>()) : Effect.asSome(Effect.provide(effect, r.context)))),
+      start,
+      stop,
+      wipe,
+      epochs: Effect.gen(function* () {
+        const done = yield* Ref.get(archived)
+        return [...done, yield* readEpoch(yield* Ref.get(current))]
+      })
+    }
+    return process
+  })
