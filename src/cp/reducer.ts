@@ -6,9 +6,10 @@
  * and heartbeats are processed as one storage transaction (group commit) and their replies are
  * completed only after it committed, so a 2xx means persisted; a failed transaction is logged,
  * every waiting caller gets `Failed`, and the fiber carries on; the quarantine set is loaded from
- * storage at start and kept in step with inserts.
+ * storage at start and kept in step with inserts; host records are read through a write-through
+ * cache that forgets everything when a transaction does not commit (src/cp/hostRecordCache.ts).
  */
-import { Context, Deferred, Effect, Either, Layer, Option, Queue, Ref, Schedule, type Duration } from "effect"
+import { Context, Deferred, Effect, Either, Exit, Layer, Option, Queue, Ref, Schedule, type Duration } from "effect"
 import type { RemoteEvent } from "../domain/events.js"
 import type { HostRolloutState } from "../domain/hostState.js"
 import type { ChannelId, ClosureHash, HostId, RolloutId } from "../domain/ids.js"
@@ -27,6 +28,7 @@ import { EventLog } from "../ports/eventLog.js"
 import { Storage, type StorageService } from "../ports/storage.js"
 import { type ApplyContext, applyHostEffect, applyPlanAction, processRolloutEvent } from "./applier.js"
 import { EventLogWriter } from "./eventLogWriter.js"
+import { makeHostRecordCache } from "./hostRecordCache.js"
 import { HostEventOutcome, type HeartbeatReply, ReducerInput } from "./input.js"
 import { makeJournal, type Journal } from "./journal.js"
 import { resolvePolicy, type VerifiedManifests } from "./manifests.js"
@@ -122,7 +124,9 @@ export const layer = (
   Layer.scoped(
     CpReducer,
     Effect.gen(function* () {
-      const storage = yield* Storage
+      // Every read and write of the reducer goes through the host-record cache (the single mutator).
+      const cache = makeHostRecordCache(yield* Storage)
+      const storage = cache.storage
       const eventLog = yield* EventLog
       const writer = yield* EventLogWriter
       const notifier = yield* DispatchNotifier
@@ -145,6 +149,10 @@ export const layer = (
       })
 
       const loadFleetState = (manifests: VerifiedManifests) => loadFleetStateFrom(storage, manifests)
+
+      /** Runs `body` as one transaction; the cache forgets everything unless it committed. */
+      const transact = <A, E>(body: Effect.Effect<A, E>) =>
+        Effect.onExit(storage.transaction(body), (exit) => (Exit.isSuccess(exit) ? Effect.void : cache.reset))
 
       /** Steps one host event and applies its effects, inside the caller's transaction. */
       const handleHostEvent = (
@@ -298,7 +306,7 @@ export const layer = (
             }
             if (journal.entries.length > 0) yield* eventLog.appendBatch(journal.entries)
           })
-          const committed = yield* Effect.either(storage.transaction(body))
+          const committed = yield* Effect.either(transact(body))
           if (Either.isLeft(committed)) {
             const reason = committed.left.message
             yield* Effect.logError("reducer transaction failed; nothing persisted", reason)
@@ -347,7 +355,7 @@ export const layer = (
           }
           if (journal.entries.length > 0) yield* eventLog.appendBatch(journal.entries)
         })
-        const committed = yield* Effect.either(storage.transaction(body))
+        const committed = yield* Effect.either(transact(body))
         if (Either.isLeft(committed)) return yield* Effect.logError("plan tick failed; the next tick re-derives its actions", committed.left.message)
         yield* Effect.all(journal.afterCommit, { discard: true })
         yield* writer.appendAll(journal.deferredEntries)
