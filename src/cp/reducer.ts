@@ -6,8 +6,8 @@
  * and heartbeats are processed as one storage transaction (group commit) and their replies are
  * completed only after it committed, so a 2xx means persisted; a failed transaction is logged,
  * every waiting caller gets `Failed`, and the fiber carries on; the quarantine set is loaded from
- * storage at start and kept in step with inserts; host records are read through a write-through
- * cache that forgets everything when a transaction does not commit (src/cp/hostRecordCache.ts).
+ * storage at start and kept in step with inserts; host records and rollouts are read through a
+ * cache that forgets everything when a transaction does not commit (src/cp/recordCache.ts).
  */
 import { Context, Deferred, Effect, Either, Exit, Layer, Option, Queue, Ref, Schedule, type Duration } from "effect"
 import type { RemoteEvent } from "../domain/events.js"
@@ -28,7 +28,7 @@ import { EventLog } from "../ports/eventLog.js"
 import { Storage, type StorageService } from "../ports/storage.js"
 import { type ApplyContext, applyHostEffect, applyPlanAction, processRolloutEvent } from "./applier.js"
 import { EventLogWriter } from "./eventLogWriter.js"
-import { makeHostRecordCache } from "./hostRecordCache.js"
+import { makeRecordCache } from "./recordCache.js"
 import { HostEventOutcome, type HeartbeatReply, ReducerInput } from "./input.js"
 import { makeJournal, type Journal } from "./journal.js"
 import { resolvePolicy, type VerifiedManifests } from "./manifests.js"
@@ -124,8 +124,8 @@ export const layer = (
   Layer.scoped(
     CpReducer,
     Effect.gen(function* () {
-      // Every read and write of the reducer goes through the host-record cache (the single mutator).
-      const cache = makeHostRecordCache(yield* Storage)
+      // Every read and write of the reducer goes through the record cache (the single mutator).
+      const cache = makeRecordCache(yield* Storage)
       const storage = cache.storage
       const eventLog = yield* EventLog
       const writer = yield* EventLogWriter
