@@ -9,7 +9,8 @@
  * the runtime is built (the manifest prime has run; the rollouts open on the reducer's first
  * plan, which the parent waits for); SIGTERM / SIGINT close the runtime's scope (the listener
  * stops, the event-log writer drains, the database closes). Plan tick and manifest poll keep the
- * example CP's defaults unless `--plan-seconds` / `--poll-seconds` say otherwise.
+ * example CP's defaults unless `--plan-seconds` / `--poll-seconds` say otherwise; `--trace-requests
+ * false` drops the per-request `http.server` span (CpHttpOptions.traceRequests).
  */
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Config, Effect, Layer } from "effect"
@@ -30,7 +31,8 @@ const settings = Config.all({
   tokensFile: Config.string("tokensFile"),
   operatorToken: Config.redacted("operatorToken"),
   planSeconds: Config.integer("planSeconds").pipe(Config.withDefault(15)),
-  pollSeconds: Config.integer("pollSeconds").pipe(Config.withDefault(30))
+  pollSeconds: Config.integer("pollSeconds").pipe(Config.withDefault(30)),
+  traceRequests: Config.boolean("traceRequests").pipe(Config.withDefault(true))
 })
 
 /** A port the OS calls free now (bound to 127.0.0.1:0, then released). */
@@ -60,7 +62,7 @@ const program = Effect.gen(function* () {
   const runtime = layerRuntime({
     core: { planInterval: `${s.planSeconds} seconds` },
     poll: { interval: `${s.pollSeconds} seconds` },
-    http: { port, host: "127.0.0.1", operatorToken: s.operatorToken }
+    http: { port, host: "127.0.0.1", operatorToken: s.operatorToken, traceRequests: s.traceRequests }
   }).pipe(
     Layer.provide(Layer.mergeAll(layerDirectory({ root }), layerBearerTokensFile(s.tokensFile))),
     Layer.provideMerge(layerSqlite({ filename: join(s.dir, "cp.db") })),

@@ -11,7 +11,9 @@
  * a closed-loop run at CONNECTIONS connections (throughput, and its latency), one at
  * FEW_CONNECTIONS (latency with little queueing), the event-log check (agent_event rows in the
  * SQLite file = 2xx answers), a heartbeat run, a duplicate-only run (already-applied seqs: no
- * write; labelled, it flatters) and `GET /healthz` (the HTTP stack's floor). The CP's own CPU time
+ * write; labelled, it flatters) and `GET /healthz` (the HTTP stack's floor); then, for 1,000
+ * agents, the event run and /healthz on a CP without per-request spans (labelled). The load
+ * generator (autocannon, this process) shares the machine's 2 cores with the CP. The CP's own CPU time
  * per request (from /proc) is reported beside each rate: unlike the rate it barely depends on
  * what else the machine runs. Last, the per-call CPU of each step of an event's path, measured
  * alone in this process (bench/http/breakdown.ts).
@@ -119,7 +121,7 @@ const runScenario = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>>
     const met = rate(closed.r) >= TARGET_RATE && closed.r.p99 < TARGET_P99_MS
     return [
       {
-        benchmark: `events via HTTP into the SQLite CP, ${label}, ${CONNECTIONS} connections, ${scenario.events.toLocaleString("en-US")} distinct legal events (machine load ${load.toFixed(1)} at start)`,
+        benchmark: `events via HTTP into the SQLite CP, ${label}, ${CONNECTIONS} connections, ${scenario.events.toLocaleString("en-US")} distinct legal events (autocannon on the same 2 cores; machine load ${load.toFixed(1)} at start)`,
         result: `${si(rate(closed.r))} events/s; ${latency(closed.r)}; ${failures(closed.r)}; CP CPU ${closed.cpuPerOk.toFixed(2)} ms/event`,
         target: TARGET,
         met
@@ -160,12 +162,50 @@ const runScenario = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>>
   }
 }
 
+/**
+ * The closed-loop event run and /healthz again on a fresh CP started with `--trace-requests
+ * false` (no per-request `http.server` span; what a deployment without a tracer exporter can run).
+ */
+const runUntraced = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>> => {
+  const agents = makeAgents(scenario)
+  const label = `${agents.length.toLocaleString("en-US")} agents`
+  const cp = await startCp({
+    channels: scenario.channels,
+    hostsPerChannel: scenario.hostsPerChannel,
+    tokens: new Map(agents.map((a) => [a.hostname, a.token])),
+    extraArgs: ["--trace-requests", "false"]
+  })
+  try {
+    const base = { baseUrl: cp.baseUrl, connections: CONNECTIONS }
+    const closed = await measured(cp, () => runEvents(agents, { ...base, stop: { amount: scenario.events } }))
+    const healthz = await measured(cp, () => runHealthz({ ...base, stop: { duration: HEALTHZ_SECONDS } }))
+    return [
+      {
+        benchmark: `events via HTTP, ${label}, ${CONNECTIONS} connections, ${scenario.events.toLocaleString("en-US")} distinct legal events, request spans off (traceRequests: false)`,
+        result: `${si(rate(closed.r))} events/s; ${latency(closed.r)}; ${failures(closed.r)}; CP CPU ${closed.cpuPerOk.toFixed(2)} ms/event`,
+        target: TARGET,
+        met: rate(closed.r) >= TARGET_RATE && closed.r.p99 < TARGET_P99_MS
+      },
+      {
+        benchmark: `GET /healthz, request spans off (traceRequests: false), ${CONNECTIONS} connections, ${HEALTHZ_SECONDS} s`,
+        result: `${si(rate(healthz.r))} requests/s; ${latency(healthz.r)}; CP CPU ${healthz.cpuPerOk.toFixed(2)} ms/request`,
+        target: "",
+        met: null
+      }
+    ]
+  } finally {
+    await cp.stop()
+  }
+}
+
 /** The HTTP suite. */
 export const suite: BenchSuite = {
   name: "http",
   run: async (): Promise<ReadonlyArray<BenchRow>> => {
     const rows: Array<BenchRow> = []
     for (const scenario of SCENARIOS) rows.push(...(await runScenario(scenario)))
+    const first = SCENARIOS[0]
+    if (first !== undefined) rows.push(...(await runUntraced(first)))
     const agents = Math.max(...SCENARIOS.map((s) => s.channels * s.hostsPerChannel))
     for (const step of await measureBreakdown(agents)) {
       rows.push({ benchmark: `event path, one step alone (idle loop, this process): ${step.step}`, result: `${step.micros.toFixed(0)} µs CPU per call`, target: "", met: null })

@@ -22,6 +22,12 @@ export interface CpHttpOptions {
   readonly operatorToken?: Redacted.Redacted
   /** The version string `/healthz` reports. */
   readonly version?: string
+  /**
+   * One `http.server` span per request (default true, the platform's default). Off saves ~0.1 ms
+   * of CPU per request on the bench machine (URL parse, header redaction, span attributes); turn
+   * it off when no tracer exporter is installed. Service-method spans are unaffected.
+   */
+  readonly traceRequests?: boolean
 }
 
 /** The settings with every default filled in. */
@@ -33,6 +39,7 @@ export interface ResolvedHttpOptions {
   readonly notReadyRetryAfterSeconds: number
   readonly operatorToken: Redacted.Redacted | null
   readonly version: string
+  readonly traceRequests: boolean
 }
 
 /** Fills in the defaults. */
@@ -43,5 +50,6 @@ export const resolveHttpOptions = (options: CpHttpOptions = {}): ResolvedHttpOpt
   busyRetryAfterSeconds: options.busyRetryAfterSeconds ?? 1,
   notReadyRetryAfterSeconds: options.notReadyRetryAfterSeconds ?? 30,
   operatorToken: options.operatorToken ?? null,
-  version: options.version ?? "0.1.0"
+  version: options.version ?? "0.1.0",
+  traceRequests: options.traceRequests ?? true
 })

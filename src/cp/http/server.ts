@@ -7,7 +7,7 @@
  * server's fibers live in the layer's scope (closing it stops the listener and interrupts open
  * long-polls).
  */
-import { HttpApiBuilder, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
@@ -50,12 +50,13 @@ const layerApi = (options: ResolvedHttpOptions) =>
  */
 export const layerServe = (options: CpHttpOptions = {}) => {
   const resolved = resolveHttpOptions(options)
-  return HttpApiBuilder.serve().pipe(
+  const served = HttpApiBuilder.serve().pipe(
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: OPENAPI_PATH })),
     Layer.provide(layerGuard(resolved)),
     Layer.provide(layerApi(resolved)),
     Layer.provide(HttpMetrics.layer)
   )
+  return resolved.traceRequests ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)
 }
 
 /** Where a plain-HTTP server listens. */

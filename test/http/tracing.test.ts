@@ -1,0 +1,59 @@
+/**
+ * Request spans: by default every request gets the platform's `http.server <METHOD>` span;
+ * `traceRequests: false` drops that span only (service-method spans stay).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Tracer } from "effect"
+import { type CpHttpOptions } from "../../src/cp/http/index.js"
+import { raw, serverLayer } from "./support.js"
+
+/** A tracer that records the name of every span it starts (spans are otherwise inert). */
+const recordingTracer = (names: Array<string>): Tracer.Tracer =>
+  Tracer.make({
+    span: (name, parent, context, links, startTime, kind) => {
+      names.push(name)
+      const attributes = new Map<string, unknown>()
+      const span: Tracer.Span = {
+        _tag: "Span",
+        name,
+        spanId: `span-${names.length}`,
+        traceId: "trace",
+        parent,
+        context,
+        status: { _tag: "Started", startTime },
+        attributes,
+        links,
+        sampled: true,
+        kind,
+        end: () => {},
+        attribute: (key, value) => void attributes.set(key, value),
+        event: () => {},
+        addLinks: () => {}
+      }
+      return span
+    },
+    context: (f) => f()
+  })
+
+/** The span names recorded while the server answers one `GET /healthz`. */
+const spansOfHealthz = (http: CpHttpOptions) => {
+  const names: Array<string> = []
+  return Effect.gen(function* () {
+    const health = yield* raw("GET", "/healthz", { token: null, protocol: null })
+    expect(health.status).toBe(200)
+    return names
+  }).pipe(Effect.provide(serverLayer({ http }).pipe(Layer.provide(Layer.setTracer(recordingTracer(names))))))
+}
+
+describe("request spans", () => {
+  it.effect("on by default: a request gets an http.server span", () =>
+    Effect.map(spansOfHealthz({}), (names) => expect(names).toContain("http.server GET"))
+  )
+
+  it.effect("traceRequests: false answers the same without the http.server span", () =>
+    Effect.map(spansOfHealthz({ traceRequests: false }), (names) => {
+      expect(names).toContain("http.client GET")
+      expect(names).not.toContain("http.server GET")
+    })
+  )
+})
