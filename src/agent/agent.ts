@@ -2,7 +2,8 @@
  * The agent runtime as one layer: `layer(config)` starts the reducer, the applier's queues and
  * the workers (outbound drainer, activation, probes), runs the boot handshake, then starts the
  * dispatch long-poll, the heartbeat and the advance ticker — every one a fiber in the layer's
- * scope.
+ * scope. Idle agents do not wake: the advance ticker sleeps until a record can advance, the
+ * drainer until an event is queued, and probe tickers stop once their record has left Soaking.
  *
  * Invariants: closing the layer's scope interrupts every fiber of the agent (nothing outlives
  * it; events already written to the OutboundQueue stay there for the next start); no dispatch
@@ -21,7 +22,8 @@ import { type AgentState, makeAgentReducer } from "./reducer.js"
 import { bootHandshake, type HandshakeOutcome } from "./recovery.js"
 import { activationWorker } from "./workers/activation.js"
 import { makeDrainer } from "./workers/drainer.js"
-import { advanceTicker, heartbeatWorker } from "./workers/heartbeat.js"
+import { advanceTicker } from "./workers/advance.js"
+import { heartbeatWorker } from "./workers/heartbeat.js"
 import { longPollWorker } from "./workers/longpoll.js"
 import { probeWorker } from "./workers/probes.js"
 
@@ -29,7 +31,7 @@ import { probeWorker } from "./workers/probes.js"
 const ACTIVATION_QUEUE_CAPACITY = 4
 /** Probe resets waiting: 4, the reference's; sliding, since only the latest reset matters and the reducer must never wait on it. */
 const PROBE_RESET_CAPACITY = 4
-/** Drainer kicks and early-heartbeat requests: 1 each; a kick is a flag, one pending wakes the worker. */
+/** Drainer kicks, early-heartbeat requests and record changes: 1 each; a kick is a flag, one pending wakes the worker. */
 const KICK_CAPACITY = 1
 
 /** A running agent, as tests, the simulator and embedding applications see it. */
@@ -66,6 +68,7 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
       const probeResets = yield* Queue.sliding<RolloutId>(PROBE_RESET_CAPACITY)
       const kicks = yield* Queue.sliding<void>(KICK_CAPACITY)
       const beatNow = yield* Queue.sliding<void>(KICK_CAPACITY)
+      const recordsChanged = yield* Queue.sliding<void>(KICK_CAPACITY)
       const activationBusy = yield* Ref.make(false)
       const tickers = yield* FiberSet.make()
 
@@ -74,7 +77,8 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
         outbound,
         activations,
         probeResets,
-        kick: Queue.offer(kicks, undefined).pipe(Effect.asVoid)
+        kick: Queue.offer(kicks, undefined).pipe(Effect.asVoid),
+        recordsChanged: Queue.offer(recordsChanged, undefined).pipe(Effect.asVoid)
       })
       const offer = reducer.offer
       const drainer = yield* makeDrainer({
@@ -88,7 +92,15 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
 
       yield* Effect.forkScoped(drainer.worker)
       yield* Effect.forkScoped(activationWorker({ intents: activations, activator, offer, busy: activationBusy }))
-      yield* Effect.forkScoped(probeWorker({ resets: probeResets, runner, offer, probes: cfg.probes, minInterval: cfg.minProbeInterval, tickers }))
+      // A probe ticker stops once its record has left Soaking: probe events are refused from then on.
+      const stillSoaking = (rolloutId: RolloutId) =>
+        Effect.map(reducer.state, (s) => {
+          const record = s.records.get(rolloutId)
+          return record === undefined || record.state === "Soaking"
+        })
+      yield* Effect.forkScoped(
+        probeWorker({ resets: probeResets, runner, offer, probes: cfg.probes, minInterval: cfg.minProbeInterval, tickers, stillSoaking })
+      )
 
       const ready = yield* Deferred.make<HandshakeOutcome>()
       const start = Effect.gen(function* () {
@@ -96,7 +108,7 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
         const state = reducer.state
         yield* Effect.forkIn(longPollWorker({ config: cfg, client, activator, policies, state, offer }), scope)
         yield* Effect.forkIn(heartbeatWorker({ config: cfg, client, activator, outbound, policies, activationBusy, state, offer, beatNow }), scope)
-        yield* Effect.forkIn(advanceTicker(cfg.advanceInterval, offer), scope)
+        yield* Effect.forkIn(advanceTicker({ interval: cfg.advanceInterval, state, offer, recordsChanged }), scope)
         yield* Deferred.succeed(ready, outcome)
       })
       yield* Effect.forkIn(start, scope)

@@ -31,9 +31,9 @@ export interface AgentConfig {
   readonly freshnessWindowSecs?: number
   /** Heartbeat period (default 60 s). */
   readonly heartbeatInterval?: Duration.DurationInput
-  /** Advance-tick period: sustained-failure and soak checks (default 5 s). */
+  /** Advance-tick period: sustained-failure and soak checks (default 5 s; ticks are skipped while no record can advance). */
   readonly advanceInterval?: Duration.DurationInput
-  /** Outbound drain fallback period; a new event drains at once (default 15 s). */
+  /** Outbound drain fallback period after a failed pass; a new event drains at once (default 15 s). */
   readonly drainInterval?: Duration.DurationInput
   /** The dispatch long-poll's `wait` in seconds (default 60, the CP's maximum). */
   readonly dispatchWaitSeconds?: number

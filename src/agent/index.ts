@@ -13,7 +13,7 @@ export { IN_PROCESS_URL, type InProcessClientConfig, InProcessCp, layerInProcess
 export { type AgentConfig, resolveAgentConfig, type ResolvedAgentConfig, SWITCH_METHOD } from "./config.js"
 export { type ActivationIntent, AgentInput } from "./input.js"
 export { makePolicySource, type PolicySource } from "./policySource.js"
-export { AGENT_QUEUE_CAPACITY, type AgentReducer, type AgentState, makeAgentReducer } from "./reducer.js"
+export { AGENT_QUEUE_CAPACITY, type AgentReducer, type AgentReducerDeps, type AgentState, makeAgentReducer } from "./reducer.js"
 export { bootHandshake, type HandshakeDeps, type HandshakeOutcome } from "./recovery.js"
 export { cpBackoff, isUnavailable, MAX_BACKOFF, retryUnavailable } from "./retry.js"
 export { channelPolicies, DispatchRefused, FleetRefused, verifyDispatch, verifyFleet, type VerifiedFleet } from "./trust.js"

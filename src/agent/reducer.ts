@@ -54,6 +54,12 @@ export interface AgentReducer {
   readonly barrier: Effect.Effect<void>
 }
 
+/** What the reducer uses: the applier's dependencies, and whom to tell when a record changed. */
+export interface AgentReducerDeps extends ApplierDeps {
+  /** Run after every input that changed a record (the advance ticker re-plans on it). */
+  readonly recordsChanged?: Effect.Effect<void>
+}
+
 const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => new Map(map).set(key, value)
 
 /**
@@ -72,7 +78,7 @@ const effectsAfterRehydration = (record: HostRolloutState, boot: boolean): Reado
 }
 
 /** Starts the reducer fiber in the current scope. */
-export const makeAgentReducer = (deps: ApplierDeps): Effect.Effect<AgentReducer, never, Scope.Scope> =>
+export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentReducer, never, Scope.Scope> =>
   Effect.gen(function* () {
     const queue = yield* Queue.bounded<AgentInput>(AGENT_QUEUE_CAPACITY)
     const ref = yield* Ref.make<AgentState>({ records: new Map(), policies: new Map(), seqFloors: new Map() })
@@ -149,7 +155,7 @@ export const makeAgentReducer = (deps: ApplierDeps): Effect.Effect<AgentReducer,
         yield* apply(effectsAfterRehydration(merged, boot), yield* now)
       })
 
-    const handle = (input: AgentInput): Effect.Effect<void> =>
+    const dispatch = (input: AgentInput): Effect.Effect<void> =>
       AgentInput.$match(input, {
         HostEvent: ({ dispatchedAt, event, rolloutId }) => hostEvent(rolloutId, event, dispatchedAt),
         AdvanceTick: () => advance,
@@ -159,7 +165,17 @@ export const makeAgentReducer = (deps: ApplierDeps): Effect.Effect<AgentReducer,
         SeqFloor: ({ rolloutId, seq }) =>
           Ref.update(ref, (s) => ({ ...s, seqFloors: withEntry(s.seqFloors, rolloutId, Math.max(seq, s.seqFloors.get(rolloutId) ?? 0)) })),
         Barrier: ({ reply }) => Deferred.succeed(reply, undefined)
-      }).pipe(Effect.catchAllCause((cause) => Effect.logError("agent reducer input failed; carrying on", { input: input._tag, cause })))
+      })
+
+    const recordsChanged = deps.recordsChanged ?? Effect.void
+    const handle = (input: AgentInput): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        const before = (yield* Ref.get(ref)).records
+        yield* dispatch(input).pipe(
+          Effect.catchAllCause((cause) => Effect.logError("agent reducer input failed; carrying on", { input: input._tag, cause }))
+        )
+        if ((yield* Ref.get(ref)).records !== before) yield* recordsChanged
+      })
 
     yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(queue), handle)))
 

@@ -8,7 +8,9 @@
  *   logged with the reason and dropped, so one bad event cannot block the queue head forever);
  * - on `CpUnavailable` (or a refusal about the caller, 401/403/426) the pass stops, the event
  *   stays, and the next pass waits a jittered exponential backoff, at least the Retry-After;
- * - passes never overlap (one lock), so an event is never in flight twice from this agent.
+ * - passes never overlap (one lock), so an event is never in flight twice from this agent;
+ * - the worker drains on every kick (the applier kicks after each enqueue); the fallback interval
+ *   only applies after a pass that failed unexpectedly, so an idle agent's drainer never wakes.
  */
 import { Data, type Duration, Effect, type Queue, Ref, Schedule } from "effect"
 import { type ControlPlaneClientService, type CpError, CpUnavailable, isPermanentRejection } from "../../ports/controlPlaneClient.js"
@@ -35,7 +37,7 @@ export interface DrainerDeps {
   readonly client: ControlPlaneClientService
   /** Kicks from the applier (a new event was queued). */
   readonly kicks: Queue.Dequeue<void>
-  /** The fallback period between passes. */
+  /** The fallback period between passes after a pass failed unexpectedly. */
   readonly interval: Duration.Duration
   /** Called after the CP accepted an entry (and it was acked). */
   readonly onDelivered: (entry: QueuedEvent) => Effect.Effect<void>
@@ -49,7 +51,7 @@ export interface Drainer {
   readonly drainFully: Effect.Effect<void>
   /** Events dropped because the CP refused them for good, since start. */
   readonly dropped: Effect.Effect<number>
-  /** The worker loop: a drain on every kick and every interval. */
+  /** The worker loop: a drain on every kick (and every interval after an unexpected failure). */
   readonly worker: Effect.Effect<never>
 }
 
@@ -118,10 +120,19 @@ export const makeDrainer = (deps: DrainerDeps): Effect.Effect<Drainer> =>
       }
     })
 
-    const wake = Effect.raceFirst(deps.kicks.take, Effect.sleep(deps.interval))
-    const worker = Effect.forever(
-      Effect.zipRight(wake, drainFully).pipe(Effect.catchAllCause((cause) => Effect.logError("outbound drainer: unexpected failure", cause)))
-    )
+    // After a drain that ended with the queue empty only a kick can bring work (every enqueue
+    // kicks, and a sliding kick queue never loses one), so the worker sleeps until one; the
+    // interval is the fallback after a pass that failed unexpectedly.
+    const kickOrInterval = Effect.raceFirst(deps.kicks.take, Effect.sleep(deps.interval))
+    const drainOnce = (wake: Effect.Effect<void>): Effect.Effect<boolean> =>
+      Effect.zipRight(wake, drainFully).pipe(
+        Effect.as(true),
+        Effect.catchAllCause((cause) => Effect.as(Effect.logError("outbound drainer: unexpected failure", cause), false))
+      )
+    const worker: Effect.Effect<never> = Effect.iterate(true, {
+      while: () => true,
+      body: (drained) => drainOnce(drained ? deps.kicks.take : kickOrInterval)
+    }).pipe(Effect.zipRight(Effect.never))
 
     return { pass, drainFully, dropped: Ref.get(dropped), worker } satisfies Drainer
   })

@@ -1,5 +1,5 @@
 /**
- * The heartbeat worker and the advance ticker.
+ * The heartbeat worker (the advance ticker is in advance.ts).
  *
  * Heartbeat (spec §5.4, every 60 s): reports the running closure and merges the CP's snapshots of
  * this host's active records (`BootstrapHost`; the reducer keeps its own record when it is as
@@ -11,10 +11,8 @@
  * A beat also runs as soon as a DispatchAck has been delivered, so the agent learns the CP's
  * soak deadline for the dispatch (the CP may have re-timed it while the ack was on its way).
  *
- * Advance ticker (every 5 s, first after 5 s): offers `AdvanceTick`.
- *
- * Invariant: a failed beat is logged and the next one runs on schedule; neither loop ever ends
- * on an error.
+ * Invariant: a failed beat is logged and the next one runs on schedule; the loop never ends on
+ * an error.
  */
 import { Effect, Option, type Queue, type Ref } from "effect"
 import { now } from "../../ports/clock.js"
@@ -76,9 +74,3 @@ export const heartbeatWorker = (deps: HeartbeatDeps): Effect.Effect<never> =>
       beat(deps).pipe(Effect.catchAllCause((cause) => Effect.logWarning("heartbeat failed; the next one runs on schedule", cause)))
     )
   )
-
-/** The advance ticker: an `AdvanceTick` every interval, the first one interval after start. */
-export const advanceTicker = (
-  interval: ResolvedAgentConfig["advanceInterval"],
-  offer: (input: AgentInput) => Effect.Effect<void>
-): Effect.Effect<never> => Effect.forever(Effect.zipRight(Effect.sleep(interval), offer(AgentInput.AdvanceTick())))

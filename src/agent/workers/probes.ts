@@ -1,7 +1,10 @@
 /**
  * The probe worker (spec §7): on every reset it stops the running tickers, declares the probe
  * topology for the rollout, and starts one ticker per probe that is not disabled. A ticker runs
- * its probe at once, then every max(intervalSeconds, minimum), and reports each run.
+ * its probe at once, then every max(intervalSeconds, minimum) while the record is Soaking, and
+ * reports each run. Decision: a ticker ends once its record has left Soaking — `step()` refuses
+ * probe events in every other state, so later runs could only be dropped (the reference kept
+ * probing until the next reset; with thousands of converged agents that is most of their work).
  *
  * Invariants: tickers of an earlier reset never outlive the next reset (one FiberSet, cleared
  * first); per probe, `ProbeObservedFirst` is sent on its first run, `ProbeFailureFirst` on a run
@@ -26,6 +29,8 @@ export interface ProbeWorkerDeps {
   readonly minInterval: Duration.Duration
   /** Holds the running tickers (lives in the agent's scope). */
   readonly tickers: FiberSet.FiberSet
+  /** False once the rollout's record has left Soaking (its probe events are refused from then on). */
+  readonly stillSoaking: (rolloutId: RolloutId) => Effect.Effect<boolean>
 }
 
 
@@ -53,6 +58,7 @@ const ticker = (deps: ProbeWorkerDeps, rolloutId: RolloutId, probeName: ProbeNam
       })
       if (declaration.runOnce) return
       yield* Effect.sleep(period)
+      if (!(yield* deps.stillSoaking(rolloutId))) return
       return yield* run(outcome.status)
     })
   return run(null).pipe(Effect.withSpan("Agent.probe", { attributes: { probe: probeName, rolloutId } }))
