@@ -7,7 +7,7 @@
  */
 export { Agent, type AgentService, layer } from "./agent.js"
 export { applyAgentEffect, type ApplierDeps } from "./applier.js"
-export { type FleetClientOptions, makeFleetClient, toCpError } from "./client/fleetClient.js"
+export { type FleetApiClient, type FleetClientOptions, fleetClientOver, makeFleetApi, makeFleetClient, toCpError } from "./client/fleetClient.js"
 export { CpCredentials, type HttpClientConfig, layerHttpClient } from "./client/http.js"
 export { IN_PROCESS_URL, type InProcessClientConfig, InProcessCp, layerInProcessClient, layerInProcessServer } from "./client/inProcess.js"
 export { type AgentConfig, resolveAgentConfig, type ResolvedAgentConfig, SWITCH_METHOD } from "./config.js"

@@ -73,40 +73,57 @@ export const toCpError = (error: unknown): CpError => {
   return new CpUnavailable({ reason: String(error), retryAfterSeconds: null })
 }
 
+/** Builds the typed FleetApi client (protocol header, then `authorize`) on the HttpClient in context. */
+export const makeFleetApi = (options: Pick<FleetClientOptions, "baseUrl" | "authorize">) => {
+  const authorize = options.authorize ?? ((c: HttpClient.HttpClient) => c)
+  return HttpApiClient.make(FleetApi, {
+    baseUrl: options.baseUrl,
+    transformClient: (client) => authorize(withProtocolHeader(client))
+  })
+}
+
+/** A typed FleetApi client, as {@link makeFleetApi} builds it. */
+export type FleetApiClient = Effect.Effect.Success<ReturnType<typeof makeFleetApi>>
+
+/**
+ * The ControlPlaneClient over a FleetApi client. `around` wraps every request (default: as is);
+ * the in-process client uses it to provide the calling agent's credentials to a shared `api`.
+ */
+export const fleetClientOver = (
+  api: FleetApiClient,
+  options: Omit<FleetClientOptions, "baseUrl" | "authorize"> = {},
+  around: <A, E>(request: Effect.Effect<A, E>) => Effect.Effect<A, E> = (request) => request
+): ControlPlaneClientService => {
+  const requestTimeout = Duration.decode(options.requestTimeout ?? "30 seconds")
+  const pollSlack = Duration.decode(options.pollSlack ?? "5 seconds")
+  const call = <A>(effect: Effect.Effect<A, unknown>, limit: Duration.Duration): Effect.Effect<A, CpError> =>
+    around(effect).pipe(
+      Effect.mapError(toCpError),
+      Effect.timeoutFail({
+        duration: limit,
+        onTimeout: () => new CpUnavailable({ reason: `no answer within ${Duration.format(limit)}`, retryAfterSeconds: null })
+      })
+    )
+  return {
+    postEvent: Effect.fn("ControlPlaneClient.postEvent")((envelope: AgentEventEnvelope) =>
+      call(api.agent.events({ payload: envelope }), requestTimeout)
+    ),
+    heartbeat: Effect.fn("ControlPlaneClient.heartbeat")((request: HeartbeatRequest) =>
+      call(api.agent.heartbeat({ payload: request }), requestTimeout)
+    ),
+    pollDispatch: Effect.fn("ControlPlaneClient.pollDispatch")((waitSeconds: number) =>
+      call(
+        Effect.map(api.agent.dispatch({ urlParams: { wait: waitSeconds } }), (entry) => Option.fromNullable(entry === undefined ? null : entry)),
+        Duration.sum(Duration.seconds(waitSeconds), pollSlack)
+      )
+    ),
+    rolloutManifest: Effect.fn("ControlPlaneClient.rolloutManifest")((rolloutId: RolloutId) =>
+      call(api.agent.manifest({ path: { rolloutId } }), requestTimeout)
+    ),
+    fleetResolved: call(api.agent.fleetResolved(), requestTimeout).pipe(Effect.withSpan("ControlPlaneClient.fleetResolved"))
+  } satisfies ControlPlaneClientService
+}
+
 /** Builds the client on the HttpClient in context. */
 export const makeFleetClient = (options: FleetClientOptions): Effect.Effect<ControlPlaneClientService, never, HttpClient.HttpClient> =>
-  Effect.gen(function* () {
-    const authorize = options.authorize ?? ((c: HttpClient.HttpClient) => c)
-    const api = yield* HttpApiClient.make(FleetApi, {
-      baseUrl: options.baseUrl,
-      transformClient: (client) => authorize(withProtocolHeader(client))
-    })
-    const requestTimeout = Duration.decode(options.requestTimeout ?? "30 seconds")
-    const pollSlack = Duration.decode(options.pollSlack ?? "5 seconds")
-    const call = <A>(effect: Effect.Effect<A, unknown>, limit: Duration.Duration): Effect.Effect<A, CpError> =>
-      effect.pipe(
-        Effect.mapError(toCpError),
-        Effect.timeoutFail({
-          duration: limit,
-          onTimeout: () => new CpUnavailable({ reason: `no answer within ${Duration.format(limit)}`, retryAfterSeconds: null })
-        })
-      )
-    return {
-      postEvent: Effect.fn("ControlPlaneClient.postEvent")((envelope: AgentEventEnvelope) =>
-        call(api.agent.events({ payload: envelope }), requestTimeout)
-      ),
-      heartbeat: Effect.fn("ControlPlaneClient.heartbeat")((request: HeartbeatRequest) =>
-        call(api.agent.heartbeat({ payload: request }), requestTimeout)
-      ),
-      pollDispatch: Effect.fn("ControlPlaneClient.pollDispatch")((waitSeconds: number) =>
-        call(
-          Effect.map(api.agent.dispatch({ urlParams: { wait: waitSeconds } }), (entry) => Option.fromNullable(entry === undefined ? null : entry)),
-          Duration.sum(Duration.seconds(waitSeconds), pollSlack)
-        )
-      ),
-      rolloutManifest: Effect.fn("ControlPlaneClient.rolloutManifest")((rolloutId: RolloutId) =>
-        call(api.agent.manifest({ path: { rolloutId } }), requestTimeout)
-      ),
-      fleetResolved: call(api.agent.fleetResolved(), requestTimeout).pipe(Effect.withSpan("ControlPlaneClient.fleetResolved"))
-    } satisfies ControlPlaneClientService
-  })
+  Effect.map(makeFleetApi(options), (api) => fleetClientOver(api, options))
