@@ -53,8 +53,9 @@ const appendAll = (state: CpState, entries: ReadonlyArray<EventLogEntry>) => {
 }
 
 const select = (events: Chunk.Chunk<StoredEventLogEntry>, keep: (e: StoredEventLogEntry) => boolean, query: EventLogQuery = {}) => {
-  const after = query.afterSeq ?? 0
-  const found = Chunk.toReadonlyArray(Chunk.filter(events, (e) => e.seq > after && keep(e)))
+  const after = Math.max(0, Math.floor(query.afterSeq ?? 0))
+  // Seqs are contiguous from 1 (see state.ts), so the entries after `after` start at index `after`.
+  const found = Chunk.toReadonlyArray(Chunk.filter(Chunk.drop(events, after), (e) => e.seq > after && keep(e)))
   return query.limit === undefined ? found : found.slice(0, Math.max(0, query.limit))
 }
 
