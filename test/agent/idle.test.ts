@@ -15,12 +15,12 @@ import { ProbeRunner } from "../../src/ports/index.js"
 import { at, event, pending, T0 } from "../support/host.js"
 import { bothIn, launch, rolloutOf, runFor, runUntil, simulatedHost, smallFleet, withCp } from "./support.js"
 
-const through = (events: ReadonlyArray<HostEvent>): HostRolloutState =>
-  events.reduce((s, e) => {
-    const r = step(s, e, T0, { onHealthFailure: "halt" })
-    if (Either.isLeft(r)) throw new Error(r.left.message)
-    return r.right.state
-  }, pending())
+/** A Pending record taken through `events` by step() (each must be legal). */
+const through = (events: ReadonlyArray<HostEvent>): HostRolloutState => {
+  let record = pending()
+  for (const e of events) record = Either.getOrThrow(step(record, e, T0, { onHealthFailure: "halt" })).state
+  return record
+}
 
 /** A Soaking record: soak due at `soakSeconds`, optionally a failing enforce probe since `failedSince`, optionally on the wrong closure. */
 const soaking = (soakSeconds: number, failedSince: number | null, wrongClosure: boolean, passLater: boolean): HostRolloutState => {
