@@ -48,6 +48,16 @@ export const allEnforceProbesPass = (probes: ProbeMap): boolean => {
 }
 
 /**
+ * Whether each of `required` (the enforce probes the agent declared) has a passing result in
+ * `probes`. The agent resets its probe cache when a switch completes, so a result present here was
+ * observed on the running closure; with no required probe this holds vacuously.
+ */
+export const requiredProbesPassed = (probes: ProbeMap, required: ReadonlyArray<ProbeName>): boolean => {
+  for (const name of required) if (probes[name]?.status !== "pass") return false
+  return true
+}
+
+/**
  * Re-verifies a Converged claim (spec §5.5), returning the first failed check's detail or
  * `undefined` when it holds: the closure must be the target, the claim must not precede the soak
  * deadline (a null deadline skips this), and every enforce probe must pass. Uses the event's

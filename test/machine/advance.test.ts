@@ -71,4 +71,23 @@ describe("advance tick", () => {
   it("only Soaking records advance", () => {
     expect(advanceTick(pending(), at(10_000), "halt")).toBeUndefined()
   })
+
+  it("soak completion needs evidence: a declared enforce probe with no result yet holds convergence back, even long after the deadline", () => {
+    const web = probe("web")
+    expect(advanceTick(soaking(), at(5_000), "halt", [web])).toBeUndefined()
+    // Without declared probes the reference rule stands (an empty probe map passes).
+    expect(advanceTick(soaking(), at(5_000), "halt", [])).toMatchObject({ _tag: "LocalConvergedReached" })
+  })
+
+  it("soak completion needs evidence: it converges once every declared enforce probe has passed, not on a failing one", () => {
+    const web = probe("web")
+    const passed = through([event("LocalActivate", 1), event("LocalActivationCompleted", 2), { ...event("LocalProbeResult", 3), probeName: web }])
+    expect(advanceTick(passed, at(600), "halt", [web])).toMatchObject({ _tag: "LocalConvergedReached", seq: 4 })
+    const failed = through([
+      event("LocalActivate", 1),
+      event("LocalActivationCompleted", 2),
+      { ...event("LocalProbeResult", 3), probeName: web, status: "fail", failureReason: "503" }
+    ])
+    expect(advanceTick(failed, at(600), "halt", [web])).toBeUndefined()
+  })
 })
