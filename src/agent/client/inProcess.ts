@@ -11,7 +11,7 @@
  * closed, requests fail as if the connection were refused.
  */
 import { FetchHttpClient, HttpApp, HttpServer } from "@effect/platform"
-import { Context, Deferred, Effect, Layer, Redacted, Ref } from "effect"
+import { Context, Effect, Layer, MutableRef, Redacted } from "effect"
 import { ControlPlaneClient } from "../../ports/controlPlaneClient.js"
 import { type FleetClientOptions, fleetClientOver, makeFleetApi } from "./fleetClient.js"
 import type { CpCredentials } from "./http.js"
@@ -31,24 +31,24 @@ export class InProcessCp extends Context.Tag("effect-fleet/InProcessCp")<
  */
 export const layerInProcessServer = Layer.scopedContext(
   Effect.gen(function* () {
-    const handler = yield* Deferred.make<(request: Request) => Promise<Response>>()
+    // The served app as a web handler; a plain promise, so a request costs no fiber of its own.
+    let served: (handle: (request: Request) => Promise<Response>) => void = () => {}
+    const handler = new Promise<(request: Request) => Promise<Response>>((resolve) => {
+      served = resolve
+    })
     const server = HttpServer.make({
       address: { _tag: "TcpAddress", hostname: "in-process", port: 0 },
       serve: (app, middleware) =>
-        Effect.flatMap(Effect.runtime<never>(), (runtime) =>
-          Deferred.succeed(handler, HttpApp.toWebHandlerRuntime(runtime)(app, middleware))
-        )
+        Effect.flatMap(Effect.runtime<never>(), (runtime) => Effect.sync(() => served(HttpApp.toWebHandlerRuntime(runtime)(app, middleware))))
     })
     // Once the CP's scope is closed its app must not run again: requests fail as a refused
     // connection would (the client maps that to CpUnavailable).
-    const open = yield* Ref.make(true)
-    yield* Effect.addFinalizer(() => Ref.set(open, false))
+    const open = MutableRef.make(true)
+    yield* Effect.addFinalizer(() => Effect.sync(() => MutableRef.set(open, false)))
     const fetch: typeof globalThis.fetch = (input, init) =>
-      Effect.runPromise(
-        Effect.flatMap(Ref.get(open), (serving) =>
-          serving ? Deferred.await(handler) : Effect.fail(new TypeError("in-process control plane stopped"))
-        )
-      ).then((handle) => handle(new Request(input, init)))
+      MutableRef.get(open)
+        ? handler.then((handle) => (MutableRef.get(open) ? handle(new Request(input, init)) : Promise.reject(new TypeError("in-process control plane stopped"))))
+        : Promise.reject(new TypeError("in-process control plane stopped"))
     return Context.make(HttpServer.HttpServer, server).pipe(Context.add(InProcessCp, { fetch }))
   })
 ).pipe(Layer.provideMerge(HttpServer.layerContext))
