@@ -196,24 +196,29 @@ const openRollout = (ctx: ApplyContext, action: OpenRollout) =>
 /**
  * The soak deadline of a dispatch. The reference fixes it when the rollout opens (spec §9.11), so
  * a later wave dispatched after the soak time has passed would converge with no soak at all — a
- * gate that never fires. We restart the soak window when a host is dispatched after its deadline
- * has already passed: the deadline becomes `now + soak of the host's policy wave`, and the Pending
- * record (not yet acked) is updated to match in the same transaction.
+ * gate that never fires. We give a host a full soak window from its first dispatch: while its
+ * record still carries the deadline fixed at opening (`dispatchedAt` + soak) and that leaves less
+ * than a full window, the deadline becomes `now + soak of the host's policy wave` (once: the
+ * record then carries the new deadline); a deadline that has passed is restarted the same way
+ * (a host offline through its whole window). Only a Pending record no agent has acked is touched,
+ * and it is updated in the same transaction, so the agent and the CP always hold one deadline.
  */
 const dispatchSoakDueAt = (ctx: ApplyContext, action: QueueDispatch) =>
   Effect.gen(function* () {
     const storage = yield* Storage
     const channel = rolloutChannel(action.rollout)
     const wave = ctx.manifests.set.rollouts.get(channel)?.hostSet.find((h) => h.hostname === action.host)?.waveIndex ?? 0
-    // A deadline still ahead stands (re-queues every tick must not keep moving it under an agent
-    // that already took the dispatch); only one that has already passed is restarted.
-    if (action.soakDueAt > ctx.now) return action.soakDueAt
-    const due = computeSoakDueAt(ctx.now, soakMinutesFor(ctx, channel, wave))
+    const soakMinutes = soakMinutesFor(ctx, channel, wave)
+    const full = computeSoakDueAt(ctx.now, soakMinutes)
+    if (action.soakDueAt >= full) return action.soakDueAt
     const record = yield* storage.loadHostRecord(action.rollout, action.host)
-    if (Option.isSome(record) && record.value.state === "Pending" && record.value.dispatchAckedAt === null) {
-      yield* storage.upsertHostRecord({ ...record.value, soakDueAt: due })
-    }
-    return due
+    if (Option.isNone(record) || record.value.state !== "Pending" || record.value.dispatchAckedAt !== null) return action.soakDueAt
+    const fixedAtOpening = record.value.dispatchedAt !== null && record.value.soakDueAt === computeSoakDueAt(record.value.dispatchedAt, soakMinutes)
+    // Re-queues every tick must not keep moving a deadline an agent may already have taken: a
+    // restarted deadline still ahead stands.
+    if (!fixedAtOpening && action.soakDueAt > ctx.now) return action.soakDueAt
+    yield* storage.upsertHostRecord({ ...record.value, soakDueAt: full })
+    return full
   })
 
 const queueDispatch = (ctx: ApplyContext, action: QueueDispatch) =>

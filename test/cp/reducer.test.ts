@@ -56,13 +56,36 @@ describe("CP reducer", () => {
   it.effect("a later wave gets its full soak window from its own dispatch, not from the rollout's opening (spec §9.11)", () =>
     Effect.gen(function* () {
       yield* publish(manifests(twoWaves, { stable: "r1" }))
+      // 50 minutes in: the deadline fixed at opening (60-minute soak) is only 10 minutes ahead.
+      yield* clockAt(3000)
       yield* converge("h1")
+      yield* tick
+      const [first] = yield* dispatches("h2")
+      // h2 is fleet wave 1; policy `p` has one wave only, so its soak is the 60-minute default (spec A11).
+      expect(first?.soakDueAt).toBe(T0 + 3000_000 + 60 * 60_000)
+      expect((yield* record("h2")).soakDueAt).toBe(first?.soakDueAt)
+      // Re-queued by the next ticks while nobody has taken it: the restarted deadline stands.
+      yield* clockAt(3060)
+      yield* tick
+      const [again] = yield* dispatches("h2")
+      expect(again?.soakDueAt).toBe(first?.soakDueAt)
+      expect((yield* record("h2")).soakDueAt).toBe(first?.soakDueAt)
+    }).pipe(withCp)
+  )
+
+  it.effect("a dispatch nobody took through its whole window gets a new window when it is queued again", () =>
+    Effect.gen(function* () {
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      yield* converge("h1")
+      yield* tick
+      const [first] = yield* dispatches("h2")
       yield* clockAt(7200)
       yield* tick
-      const [dispatch] = yield* dispatches("h2")
-      // h2 is fleet wave 1; policy `p` has one wave only, so its soak is the 60-minute default (spec A11).
-      expect(dispatch?.soakDueAt).toBe(T0 + 7200_000 + 60 * 60_000)
-      expect((yield* record("h2")).soakDueAt).toBe(dispatch?.soakDueAt)
+      const [later] = yield* dispatches("h2")
+      const due = (yield* record("h2")).soakDueAt ?? 0
+      expect(later?.soakDueAt).toBe(due)
+      expect(due).toBeGreaterThan(first?.soakDueAt ?? Infinity)
+      expect(due).toBeGreaterThan(T0 + 7200_000)
     }).pipe(withCp)
   )
 
