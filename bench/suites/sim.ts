@@ -1,0 +1,218 @@
+/**
+ * Simulator benchmark (issue 7): a simulated rollout of 1k, 10k and 100k hosts on the virtual
+ * clock — one channel, 4 waves (canary, then three thirds), the sample fleet's soak (5 min for
+ * the canary wave, 10 min for the others), the disruption budget as large as the channel so the
+ * waves are paced by soak alone, no failing canary, memory storage, every real CP and agent
+ * fiber, and the step invariants OFF for the timed run (the end-of-run checks still run and are
+ * reported). Target: 10k hosts end to end in under 10 s of wall time.
+ *
+ * How: each size runs in its own child process (this file with `--child <hosts>`), so its peak
+ * RSS (`resourceUsage().maxRSS`) and peak heap (sampled every simulated minute) are its own. The
+ * child reports progress every simulated minute; a size that has not finished within
+ * SIM_BENCH_CAP_SECONDS of wall time (default 1200) is stopped, and its row says how far it got
+ * and extrapolates from there, labelled as such. Sizes run in order (SIM_BENCH_SIZES, default
+ * "1000,10000,100000"); sizes above SIM_BENCH_MAX_HOSTS (default 10,000) are not started — at
+ * the measured memory per host they would not fit this 24 GiB machine — and their row is a
+ * linear extrapolation from the largest size measured, labelled as such.
+ *
+ * Invariant: every figure is measured by this run or explicitly marked as an extrapolation; the
+ * child never outlives its row (killed at the cap or when the parent exits).
+ */
+import { spawn } from "node:child_process"
+import { loadavg } from "node:os"
+import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+import { simulate } from "../../src/sim/index.js"
+import type { BenchRow, BenchSuite } from "../lib.js"
+
+const WAVES = 4
+const TARGET_HOSTS = 10_000
+const TARGET_SECONDS = 10
+const FRAME_SECONDS = 60
+const sizes = (process.env.SIM_BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0)
+const capSeconds = Number(process.env.SIM_BENCH_CAP_SECONDS ?? 1200)
+/** Sizes above this are never started (their memory alone would not fit); their row is an extrapolation. */
+const maxStarted = Number(process.env.SIM_BENCH_MAX_HOSTS ?? 10_000)
+/** The rollout's simulated length when nothing measured it: soak 5 + 10 + 10 + 10 min, plus activations and plan ticks. */
+const EXPECTED_SIMULATED_SECONDS = 40 * 60
+
+/** A child's progress line (every simulated minute) and its last line. */
+type Report =
+  | { readonly kind: "progress"; readonly simulatedSeconds: number; readonly wallMs: number; readonly heapMiB: number }
+  | {
+      readonly kind: "done"
+      readonly wallMs: number
+      readonly setupMs: number
+      readonly simulatedSeconds: number
+      readonly events: number
+      readonly ok: boolean
+      readonly violations: number
+      readonly peakRssMiB: number
+      readonly peakHeapMiB: number
+    }
+
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20)
+
+/** The child: one simulation of `hosts` hosts, reporting on stdout as JSON lines. */
+const child = async (hosts: number) => {
+  const emit = (report: Report) => process.stdout.write(JSON.stringify(report) + "\n")
+  const started = performance.now()
+  let setupMs: number | null = null
+  let peakHeap = 0
+  const result = await Effect.runPromise(
+    simulate({
+      seed: 1,
+      channels: 1,
+      hostsPerChannel: hosts,
+      waves: WAVES,
+      maxInFlight: hosts,
+      failingCanary: false,
+      checkInvariants: false,
+      frameSeconds: FRAME_SECONDS,
+      onFrame: (frame) =>
+        Effect.sync(() => {
+          const wallMs = performance.now() - started
+          setupMs ??= wallMs
+          const heap = process.memoryUsage().heapUsed
+          peakHeap = Math.max(peakHeap, heap)
+          emit({ kind: "progress", simulatedSeconds: frame.elapsedSeconds, wallMs, heapMiB: mib(heap) })
+        })
+    })
+  )
+  emit({
+    kind: "done",
+    wallMs: performance.now() - started,
+    setupMs: setupMs ?? 0,
+    simulatedSeconds: result.simulatedSeconds,
+    events: result.log.length,
+    ok: result.outcome.ok,
+    violations: result.violations.length,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakHeapMiB: mib(Math.max(peakHeap, process.memoryUsage().heapUsed))
+  })
+}
+
+/** Runs one size in a child process; resolves with its reports (the last one `done` unless it was stopped at the cap). */
+const runChild = (hosts: number): Promise<{ readonly reports: ReadonlyArray<Report>; readonly peakRssMiB: number }> =>
+  new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ["--max-old-space-size=16384", "--import", "tsx", fileURLToPath(import.meta.url), "--child", String(hosts)], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    const reports: Array<Report> = []
+    let peakRssMiB = 0
+    let buffered = ""
+    proc.stdout.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString()
+      const lines = buffered.split("\n")
+      buffered = lines.pop() ?? ""
+      for (const line of lines) {
+        if (!line.startsWith("{")) continue
+        const report = JSON.parse(line) as Report
+        reports.push(report)
+        if (report.kind === "progress" && report.simulatedSeconds % 300 === 0) {
+          process.stderr.write(`  sim ${hosts}: ${minutes(report.simulatedSeconds)} simulated after ${(report.wallMs / 1000).toFixed(0)} s wall, heap ${report.heapMiB} MiB\n`)
+        }
+      }
+    })
+    // Peak RSS of a child stopped at the cap: sampled from /proc while it runs.
+    const sampler = setInterval(() => {
+      void import("node:fs").then((fs) => {
+        try {
+          const status = fs.readFileSync(`/proc/${proc.pid}/status`, "utf8")
+          const hwm = /VmHWM:\s+(\d+) kB/.exec(status)
+          if (hwm !== null) peakRssMiB = Math.max(peakRssMiB, Math.round(Number(hwm[1]) / 1024))
+        } catch {
+          // the child has exited
+        }
+      })
+    }, 1000)
+    const cap = setTimeout(() => proc.kill("SIGKILL"), capSeconds * 1000)
+    const stop = () => proc.kill("SIGKILL")
+    process.once("exit", stop)
+    proc.on("error", reject)
+    proc.on("exit", () => {
+      clearInterval(sampler)
+      clearTimeout(cap)
+      process.removeListener("exit", stop)
+      resolve({ reports, peakRssMiB })
+    })
+  })
+
+const minutes = (seconds: number) => `${(seconds / 60).toFixed(0)} min`
+
+const row = (hosts: number, result: string, met: boolean | null = null): BenchRow => ({
+  benchmark: `simulated rollout, ${hosts.toLocaleString("en")} hosts (1 channel, ${WAVES} waves, soak 5/10/10/10 min, memory, invariants off)`,
+  result,
+  target: hosts === TARGET_HOSTS ? `< ${TARGET_SECONDS} s wall` : "",
+  met: hosts === TARGET_HOSTS ? met : null
+})
+
+/** The row of a size that is not started: extrapolated from the largest measured one. */
+const extrapolated = (hosts: number, measured: Measured | null): BenchRow => {
+  if (measured === null) return row(hosts, "not run, and nothing measured to extrapolate from", false)
+  const scale = hosts / measured.hosts
+  const startup = (measured.startupSeconds * scale).toFixed(0)
+  const rss = ((measured.peakRssMiB * scale) / 1024).toFixed(0)
+  return row(
+    hosts,
+    `not run (memory: ${maxStarted.toLocaleString("en")} hosts is the largest started). EXTRAPOLATED linearly from ${measured.hosts.toLocaleString("en")} hosts (×${scale}): start-up ≈ ${startup} s, peak RSS ≈ ${rss} GiB — a lower bound: every agent fetches and verifies fleet.resolved and its manifest, which grow with the fleet (O(n²) in all)`,
+    false
+  )
+}
+
+/** What a size measured (finished or not), for extrapolating larger ones. */
+interface Measured {
+  readonly hosts: number
+  readonly startupSeconds: number
+  readonly peakRssMiB: number
+}
+
+const run = async (): Promise<ReadonlyArray<BenchRow>> => {
+  const rows: Array<BenchRow> = []
+  let measured: Measured | null = null
+  let expected = EXPECTED_SIMULATED_SECONDS
+  for (const hosts of sizes) {
+    if (hosts > maxStarted) {
+      rows.push(extrapolated(hosts, measured))
+      continue
+    }
+    process.stderr.write(`  sim ${hosts}: starting (cap ${capSeconds} s)\n`)
+    const { peakRssMiB, reports } = await runChild(hosts)
+    const done = reports.find((r): r is Extract<Report, { kind: "done" }> => r.kind === "done")
+    const progress = reports.filter((r): r is Extract<Report, { kind: "progress" }> => r.kind === "progress")
+    const peakHeap = Math.max(0, ...progress.map((p) => p.heapMiB))
+    const load = loadavg()[0]?.toFixed(1)
+    if (done !== undefined) {
+      const wall = done.wallMs / 1000
+      rows.push(
+        row(
+          hosts,
+          `${wall.toFixed(1)} s wall (start-up ${(done.setupMs / 1000).toFixed(1)} s), ${minutes(done.simulatedSeconds)} simulated, ${done.events.toLocaleString("en")} events, peak RSS ${done.peakRssMiB} MiB, peak heap ${Math.max(done.peakHeapMiB, peakHeap)} MiB, outcome ${done.ok ? "ok" : "NOT ok"}, end-of-run violations ${done.violations}; load ${load}`,
+          wall < TARGET_SECONDS
+        )
+      )
+      measured = { hosts, startupSeconds: done.setupMs / 1000, peakRssMiB: done.peakRssMiB }
+      expected = done.simulatedSeconds
+      continue
+    }
+    const first = progress[0]
+    const last = progress.at(-1)
+    const reached = last?.simulatedSeconds ?? 0
+    const rate = first !== undefined && last !== undefined && reached > 0 ? (last.wallMs - first.wallMs) / 1000 / reached : null
+    const estimate = rate === null || first === undefined ? null : first.wallMs / 1000 + rate * expected
+    if (first !== undefined) measured = { hosts, startupSeconds: first.wallMs / 1000, peakRssMiB }
+    rows.push(
+      row(
+        hosts,
+        `did not finish within the ${capSeconds} s cap: ${first === undefined ? "start-up (every agent started and through its boot handshake) not done" : `start-up ${(first.wallMs / 1000).toFixed(0)} s, then ${minutes(reached)} simulated`}; peak RSS ${peakRssMiB} MiB${peakHeap > 0 ? `, peak heap ${peakHeap} MiB` : ""}${estimate === null ? "" : `; EXTRAPOLATED at that rate to a ${minutes(expected)} rollout: ≈ ${estimate.toFixed(0)} s wall`}; load ${load}`,
+        false
+      )
+    )
+  }
+  return rows
+}
+
+/** The simulated-rollout benchmark. */
+export const suite: BenchSuite = { name: "sim", run }
+
+if (process.argv[2] === "--child") await child(Number(process.argv[3]))
