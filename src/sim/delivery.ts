@@ -7,13 +7,17 @@
  *   synthesised the record's early seqs from heartbeats before the agent's own event arrived
  *   (that one is then a duplicate by seq, and answered 2xx), so the rule there is: the same key
  *   is logged, or the seq is at most the last seq logged for that (rollout, host);
- * - agents agree: at the end, for every agent still running with an empty outbound queue (all
- *   it has to say was answered), the CP's record of each rollout the agent holds is in the
- *   agent's state (an agent that holds a record the CP lacks, or disagrees on, lost something).
+ * - agents are not ahead: at the end, for every agent still running with an empty outbound
+ *   queue (all it had to say was answered), the CP's record of each rollout the agent holds is
+ *   at least as far along as the agent's own (progress rank: Pending < Activating = Deferred <
+ *   Soaking < Failed < Converged = Reverted; two different final states also disagree). An agent
+ *   ahead of the CP reported something the CP does not have: a lost event. An agent behind the
+ *   CP is stale, not a loss (after a wipe the CP may rebuild a record from heartbeats that the
+ *   agent never hears back about) and is not judged here.
  *
  * Invariant: pure; each violation carries the simulated second it is about.
  */
-import type { HostRolloutState } from "../domain/hostState.js"
+import type { HostRolloutState, HostState } from "../domain/hostState.js"
 import type { HostId } from "../domain/ids.js"
 import type { EpochData } from "./cpProcess.js"
 import type { Violation } from "./invariants.js"
@@ -58,7 +62,11 @@ export interface AgentView {
   readonly queued: number
 }
 
-/** Checks that every settled agent's records agree with the CP's (`records`: the final epoch's). */
+/** How far along a record is, for "is the agent ahead of the CP". */
+const PROGRESS: Readonly<Record<HostState, number>> = { Pending: 0, Activating: 1, Deferred: 1, Soaking: 2, Failed: 3, Converged: 4, Reverted: 4 }
+const FINAL = 4
+
+/** Checks that no settled agent is ahead of the CP's records (`records`: the final epoch's). */
 export const checkAgents = (
   records: ReadonlyArray<HostRolloutState>,
   agents: ReadonlyArray<AgentView>,
@@ -71,7 +79,11 @@ export const checkAgents = (
     if (agent.queued > 0) continue
     for (const [rolloutId, own] of agent.records) {
       const mirror = cp.get(`${rolloutId}/${agent.host}`)
-      if (mirror?.state !== own.state) {
+      const ahead =
+        mirror === undefined
+          ? own.state !== "Pending"
+          : PROGRESS[own.state] > PROGRESS[mirror.state] || (PROGRESS[own.state] === FINAL && own.state !== mirror.state)
+      if (ahead) {
         out.push({
           seed,
           atSecond,

@@ -52,19 +52,19 @@ export const observeDispatches = (storage: StorageService, into: Ref.Ref<Chunk.C
       }
       yield* Ref.update(into, Chunk.append(observation))
     })
+  const observeAck = (record: HostRolloutState) =>
+    Effect.gen(function* () {
+      if (record.state !== "Activating") return
+      const before = yield* storage.loadHostRecord(record.rolloutId, record.hostname)
+      if (Option.isSome(before) && before.value.state === "Pending" && before.value.dispatchAckedAt === null) {
+        yield* observe("ack", yield* Clock.currentTimeMillis, record.hostname, record.rolloutId, record)
+      }
+    })
   return {
     ...storage,
     enqueueDispatch: (entry) =>
       Effect.zipRight(observe("queue", entry.enqueuedAt, entry.hostname, entry.rolloutId, null), storage.enqueueDispatch(entry)),
-    upsertHostRecord: (record) =>
-      Effect.gen(function* () {
-        if (record.state === "Activating") {
-          const before = yield* storage.loadHostRecord(record.rolloutId, record.hostname)
-          if (Option.isSome(before) && before.value.state === "Pending" && before.value.dispatchAckedAt === null) {
-            yield* observe("ack", yield* Clock.currentTimeMillis, record.hostname, record.rolloutId, record)
-          }
-        }
-        return yield* storage.upsertHostRecord(record)
-      })
+    upsertHostRecord: (record) => Effect.zipRight(observeAck(record), storage.upsertHostRecord(record)),
+    upsertHostRecords: (records) => Effect.zipRight(Effect.forEach(records, observeAck, { discard: true }), storage.upsertHostRecords(records))
   }
 }

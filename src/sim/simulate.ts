@@ -19,6 +19,7 @@ import { InProcessCp } from "../agent/index.js"
 import { CpReducer } from "../cp/index.js"
 import type { HostId } from "../domain/index.js"
 import { ts } from "../domain/time.js"
+import type { ManifestSet } from "../planner/types.js"
 import type { StoredEventLogEntry } from "../ports/index.js"
 import { type EpochData, makeCpProcess } from "./cpProcess.js"
 import { type AgentView, checkAcks, checkAgents } from "./delivery.js"
@@ -98,6 +99,10 @@ export interface SimulationResult {
   readonly log: ReadonlyArray<StoredEventLogEntry>
   /** Every storage epoch (one more per CP wipe), the last one being the final storage. */
   readonly epochs: ReadonlyArray<EpochData>
+  /** The agents running at the end: their own records and how many events they still had queued. */
+  readonly agents: ReadonlyArray<AgentView>
+  /** The verified manifest set the CP planned with (null if it never verified one). */
+  readonly manifests: ManifestSet | null
   /** Simulated seconds from start until every rollout finished (or the limit). */
   readonly simulatedSeconds: number
   /** Per channel: simulated seconds from start until its rollout finished (null: never). */
@@ -109,17 +114,23 @@ export interface SimulationResult {
   readonly injected: Injected
 }
 
+/**
+ * Every rollout finished and no host mid-way: none Activating or Soaking, and none Failed under
+ * rollback-and-halt (its rollback is still to come, then RollbackComplete).
+ */
 const allFinished = (snapshot: Snapshot, channels: number) =>
   snapshot.rollouts.length >= channels &&
   snapshot.rollouts.every((r) => FINISHED.has(r.state)) &&
-  snapshot.records.every((r) => r.state !== "Activating" && r.state !== "Soaking")
+  snapshot.records.every(
+    (r) => r.state !== "Activating" && r.state !== "Soaking" && !(r.state === "Failed" && r.policyApplied === "rollback-and-halt")
+  )
 
 /** The end-of-run invariants over every storage epoch and what the agents saw. */
 const checkEnd = (
   signed: SignedSampleFleet,
   epochs: ReadonlyArray<EpochData>,
   context: {
-    readonly manifests: Parameters<typeof checkDispatches>[1] | null
+    readonly manifests: ManifestSet | null
     readonly acks: Parameters<typeof checkAcks>[1]
     readonly agents: ReadonlyArray<AgentView>
     readonly seed: number
@@ -241,9 +252,10 @@ export const simulate = (options: SimulateOptions = {}) => {
     yield* cp.stop
     const epochs = yield* cp.epochs
     const log = epochs[epochs.length - 1]?.log ?? []
+    const manifestSet = Option.getOrNull(Option.map(manifests, (m) => m.set))
     violations.push(
       ...checkEnd(signed, epochs, {
-        manifests: Option.getOrNull(Option.map(manifests, (m) => m.set)),
+        manifests: manifestSet,
         acks: Chunk.toReadonlyArray(yield* Ref.get(recorder.acks)),
         agents,
         seed,
@@ -257,6 +269,8 @@ export const simulate = (options: SimulateOptions = {}) => {
       final,
       log,
       epochs,
+      agents,
+      manifests: manifestSet,
       simulatedSeconds: elapsed,
       finishedAfter,
       outcome: verifyOutcome(signed, final, failing, violations),
