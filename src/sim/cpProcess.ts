@@ -85,16 +85,22 @@ const readEpoch = (epoch: Epoch): Effect.Effect<EpochData, StorageError> =>
 /**
  * Makes the CP process for `signed`; `makeStorage(epoch)` gives each epoch's storage layer (each
  * build must be a fresh, empty database). Storage is held by the caller's scope; the running CP
- * is stopped when that scope closes. The CP is not started.
+ * is stopped when that scope closes. The CP is not started. `observe: false` records no dispatch
+ * observations (each one copies the fleet's records: O(hosts) per dispatch; for benchmarks).
  */
-export const makeCpProcess = (signed: SignedSampleFleet, makeStorage: (epoch: number) => Layer.Layer<Storage | EventLog, StorageError>) =>
+export const makeCpProcess = (
+  signed: SignedSampleFleet,
+  makeStorage: (epoch: number) => Layer.Layer<Storage | EventLog, StorageError>,
+  options: { readonly observe?: boolean } = {}
+) =>
   Effect.gen(function* () {
     const outer = yield* Effect.scope
     const openEpoch = (index: number) =>
       Effect.gen(function* () {
         const built = yield* Layer.buildWithScope(makeStorage(index), outer)
         const observations = yield* Ref.make(Chunk.empty<DispatchObservation>())
-        const storage = Context.add(built, Storage, observeDispatches(Context.get(built, Storage), observations))
+        const storage =
+          options.observe === false ? built : Context.add(built, Storage, observeDispatches(Context.get(built, Storage), observations))
         const epoch: Epoch = { index, storage, observations }
         return epoch
       })

@@ -2,7 +2,8 @@
  * Bugs the simulator found in code it does not own (src/cp, src/agent, src/machine), pinned as
  * `it.fails` so the suite stays green while they stand: each test asserts the RIGHT behaviour
  * and is expected to fail today. When a fix lands the test starts passing, vitest reports the
- * `.fails` as broken, and the marker must be removed.
+ * `.fails` as broken, and the marker must be removed (and the test kept, as a regression test:
+ * see faults.cp.test.ts for the first one fixed).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -10,21 +11,6 @@ import { type Fault, NETWORK_FAULTS, simulate } from "../../src/sim/index.js"
 import { small } from "./support.js"
 
 describe("simulator: known bugs (expected to fail until fixed)", () => {
-  // cpWipe, seed 9: the wiped CP reopens `web` at t+650 s, so the canary's soak deadline is
-  // t+950 s (open + 5 min); the canary is dispatched at t+935 s (after `infra` finished), its
-  // switch completes at t+970 s, after the deadline, and the agent's very next advance tick
-  // reports Converged (t+970 s, seq 4) before any probe ran: `allEnforceProbesPass({})` is true
-  // and the CP's `dispatchSoakDueAt` only restarts a deadline that has passed at dispatch time,
-  // not one that passes during the activation. The failing canary converges, its closure is
-  // never quarantined and wave 1 is dispatched. Not specific to wipes: any dispatch less than an
-  // activation's length before its soak deadline skips the soak.
-  it.fails("cpWipe seed 9: a canary whose switch ends after its soak deadline must still soak (its probe fails: Reverted, quarantined)", () =>
-    Effect.gen(function* () {
-      const result = yield* simulate(small(9, ["cpWipe"]))
-      expect(result.injected.cpWipes).toBe(1)
-      expect(result.outcome.problems).toEqual([])
-    }).pipe(Effect.runPromise), 60_000)
-
   // Every fault and a wipe, no failing canary, seed 5: after the wipe the CP rebuilds infra-01
   // and infra-02 as Converged (seq 3) from their heartbeats (Pending at the target → the
   // synthesised DispatchAck, ActivationCompleted, Converged). A heartbeat's bootstrap lists only
