@@ -33,21 +33,28 @@ export interface Scenario {
   readonly injected: (result: SimulationResult) => number
   /** Extra options (e.g. no failing canary). */
   readonly options?: Partial<SimulateOptions>
+  /**
+   * Seeds that break on a known bug outside src/sim (explained in faults.known.test.ts): for
+   * them the test asserts the run is still broken, so a fix makes it fail until the seed is
+   * taken off this list.
+   */
+  readonly knownBroken?: ReadonlyArray<number>
 }
 
 /**
  * One scenario as a test: for SEEDS seeds, every invariant holds (after every step and at the
  * end) and the outcome is the expected one; the fault really was injected.
  */
-export const scenario = ({ faults, injected, name, options }: Scenario) =>
+export const scenario = ({ faults, injected, knownBroken = [], name, options }: Scenario) =>
   it.live(
     `${name}: ${SEEDS} seeds, every invariant holds and the outcome is the expected one`,
     () =>
       Effect.gen(function* () {
         let total = 0
         for (let seed = 1; seed <= SEEDS; seed++) {
-          const result = yield* simulate(small(seed, faults, options))
-          expect({ seed, violations: result.violations, problems: result.outcome.problems }).toEqual({ seed, violations: [], problems: [] })
+          const result = yield* simulate(small(seed, faults, { ...options, ...(knownBroken.includes(seed) ? { maxHours: 2 } : {}) }))
+          if (knownBroken.includes(seed)) expect({ seed, stillBroken: !result.outcome.ok }).toEqual({ seed, stillBroken: true })
+          else expect({ seed, violations: result.violations, problems: result.outcome.problems }).toEqual({ seed, violations: [], problems: [] })
           total += injected(result)
         }
         expect(total > 0).toBe(faults.length > 0)
