@@ -72,8 +72,10 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
       const activationBusy = yield* Ref.make(false)
       const tickers = yield* FiberSet.make()
 
+      const requiredProbes = cfg.probes.filter(([, d]) => d.mode === "enforce").map(([name]) => name)
       const reducer = yield* makeAgentReducer({
         hostname: cfg.hostname,
+        requiredProbes,
         outbound,
         activations,
         probeResets,
@@ -108,7 +110,7 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
         const state = reducer.state
         yield* Effect.forkIn(longPollWorker({ config: cfg, client, activator, policies, state, offer }), scope)
         yield* Effect.forkIn(heartbeatWorker({ config: cfg, client, activator, outbound, policies, activationBusy, state, offer, beatNow }), scope)
-        yield* Effect.forkIn(advanceTicker({ interval: cfg.advanceInterval, state, offer, recordsChanged }), scope)
+        yield* Effect.forkIn(advanceTicker({ interval: cfg.advanceInterval, state, offer, recordsChanged, requiredProbes }), scope)
         yield* Deferred.succeed(ready, outcome)
       })
       yield* Effect.forkIn(start, scope)

@@ -16,7 +16,7 @@ import { Deferred, Effect, Queue, Ref, type Scope } from "effect"
 import type { HostEffect } from "../domain/effects.js"
 import type { LocalEvent } from "../domain/events.js"
 import { type HostRolloutState, newPending } from "../domain/hostState.js"
-import { type ChannelId, rolloutChannel, type RolloutId } from "../domain/ids.js"
+import { type ChannelId, type ProbeName, rolloutChannel, type RolloutId } from "../domain/ids.js"
 import type { OnHealthFailure } from "../domain/policy.js"
 import type { HostRolloutSnapshot } from "../domain/snapshot.js"
 import type { Timestamp } from "../domain/time.js"
@@ -58,6 +58,8 @@ export interface AgentReducer {
 export interface AgentReducerDeps extends ApplierDeps {
   /** Run after every input that changed a record (the advance ticker re-plans on it). */
   readonly recordsChanged?: Effect.Effect<void>
+  /** The declared enforce probes: each must have passed before soak completion (see `advanceTick`). */
+  readonly requiredProbes?: ReadonlyArray<ProbeName>
 }
 
 const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => new Map(map).set(key, value)
@@ -105,6 +107,12 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
             soakDueAt: event.soakDueAt
           })
         }
+        // Decision: the dispatch's soak deadline is the CP's; a record the agent already holds (from
+        // a heartbeat snapshot taken before the CP re-timed the soak at dispatch) adopts a later one,
+        // or its Converged would precede the CP's deadline and be refused for good (sim netDrop seed 6).
+        if (event._tag === "LocalActivate" && record.state === "Pending" && (record.soakDueAt === null || event.soakDueAt > record.soakDueAt)) {
+          record = { ...record, soakDueAt: event.soakDueAt }
+        }
         const policy = state.policies.get(record.channel)
         if (policy === undefined) {
           yield* Effect.logWarning("no verified policy for the channel; stepping with halt", { rolloutId, channel: record.channel })
@@ -122,7 +130,7 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
       const at = yield* now
       const { policies, records } = yield* Ref.get(ref)
       for (const record of records.values()) {
-        const event = advanceTick(record, at, policies.get(record.channel) ?? null)
+        const event = advanceTick(record, at, policies.get(record.channel) ?? null, deps.requiredProbes ?? [])
         if (event !== undefined) yield* hostEvent(record.rolloutId, event, null)
       }
     })

@@ -12,8 +12,7 @@ const network = (name: string, fault: NetworkFault, knownBroken: ReadonlyArray<n
   scenario({ name, faults: [fault], injected: (r) => r.injected.network[fault], knownBroken })
 
 describe("simulator: network faults", () => {
-  // Seed 6: the agent keeps a stale soak deadline and its Converged is refused for good (faults.known.test.ts).
-  network("requests dropped before the CP", "netDrop", [6])
+  network("requests dropped before the CP", "netDrop")
   network("responses lost after the CP processed the request", "netResponseLost")
   network("requests delivered twice", "netDuplicate")
   network("requests delayed 1–120 s", "netDelay")

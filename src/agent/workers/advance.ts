@@ -13,6 +13,7 @@
  */
 import { Duration, Effect, Queue } from "effect"
 import type { HostRolloutState } from "../../domain/hostState.js"
+import type { ProbeName } from "../../domain/ids.js"
 import type { Timestamp } from "../../domain/time.js"
 import { advanceTick, SUSTAINED_FAILURE_THRESHOLD_MS } from "../../machine/advance.js"
 import { now } from "../../ports/clock.js"
@@ -24,21 +25,22 @@ import type { AgentState } from "../reducer.js"
  * null when it never will until the record changes. Its proposals only switch on as time passes
  * one of two thresholds (failures since `probeFailureFirstAt` reach the sustained threshold; the
  * soak deadline passes), so the answer is the first of those thresholds at which it proposes one.
+ * `requiredProbes` are the agent's declared enforce probes, as the reducer passes them to `advanceTick`.
  */
-export const advanceDueAt = (record: HostRolloutState): number | null => {
+export const advanceDueAt = (record: HostRolloutState, requiredProbes: ReadonlyArray<ProbeName> = []): number | null => {
   if (record.state !== "Soaking") return null
   const thresholds: Array<number> = []
   if (record.probeFailureFirstAt !== null) thresholds.push(record.probeFailureFirstAt + SUSTAINED_FAILURE_THRESHOLD_MS)
   if (record.soakDueAt !== null) thresholds.push(record.soakDueAt)
   thresholds.sort((a, b) => a - b)
-  return thresholds.find((at) => advanceTick(record, at as Timestamp, null) !== undefined) ?? null
+  return thresholds.find((at) => advanceTick(record, at as Timestamp, null, requiredProbes) !== undefined) ?? null
 }
 
 /** The earliest {@link advanceDueAt} over `records`, or null. */
-export const earliestDue = (records: Iterable<HostRolloutState>): number | null => {
+export const earliestDue = (records: Iterable<HostRolloutState>, requiredProbes: ReadonlyArray<ProbeName> = []): number | null => {
   let due: number | null = null
   for (const record of records) {
-    const at = advanceDueAt(record)
+    const at = advanceDueAt(record, requiredProbes)
     if (at !== null && (due === null || at < due)) due = at
   }
   return due
@@ -51,6 +53,8 @@ export interface AdvanceTickerDeps {
   readonly offer: (input: AgentInput) => Effect.Effect<void>
   /** Signalled by the reducer whenever it changed a record. */
   readonly recordsChanged: Queue.Dequeue<void>
+  /** The declared enforce probes (as the reducer's `requiredProbes`). */
+  readonly requiredProbes?: ReadonlyArray<ProbeName>
 }
 
 /** The ticker loop (see the module comment); the first grid instant is one interval after start. */
@@ -61,7 +65,7 @@ export const advanceTicker = (deps: AdvanceTickerDeps): Effect.Effect<never> =>
     // The next grid index that may tick (each grid instant ticks at most once).
     let next = 1
     while (true) {
-      const due = earliestDue((yield* deps.state).records.values())
+      const due = earliestDue((yield* deps.state).records.values(), deps.requiredProbes ?? [])
       if (due === null) {
         yield* Queue.take(deps.recordsChanged)
         continue
