@@ -2,8 +2,8 @@
  * The longer soak (issue 7): `tsx examples/simulate.ts` runs the simulator over many seeds, with
  * the chosen faults, checks every invariant and the expected outcome of each run, prints one line
  * per seed and a summary, and exits 1 when any run broke an invariant or ended otherwise than
- * expected (2 on bad flags). CI runs a few hundred small runs per fault scenario in test/sim; this
- * is the same thing for as long as you like.
+ * expected (2 on bad flags). CI runs SIM_SEEDS (default 8) small runs per fault scenario in
+ * test/sim; this is the same thing for as many seeds as you like.
  *
  * Flags:
  *   --seeds N        how many seeds (default 20)
