@@ -28,6 +28,7 @@ import { sampleClosure, sampleFleet, SAMPLE_CI_COMMIT } from "../../src/sim/samp
 import { type ChannelRef, makeRolloutId } from "../../src/domain/ids.js"
 import { type LoadResult, runDuplicates, runEvents, runHealthz, runHeartbeats, type SimHost, SOAKING_PHASE } from "../http/agents.js"
 import { measureBreakdown } from "../http/breakdown.js"
+import { measureHttpFloor } from "../http/floor.js"
 import { countEventLog, type CpProcess, startCp } from "../http/launcher.js"
 import { type BenchRow, type BenchSuite, si } from "../lib.js"
 
@@ -198,6 +199,14 @@ const runUntraced = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>>
   }
 }
 
+/** The machine's floor: a do-nothing node:http server under the same load (bench/http/floor.ts). */
+export const floorRow = (floor: { readonly r: LoadResult; readonly cpuPerOk: number }): BenchRow => ({
+  benchmark: `plain node:http answering 200 and nothing else (this machine's HTTP ceiling with autocannon on the same 2 cores), ${CONNECTIONS} connections, ${HEALTHZ_SECONDS} s`,
+  result: `${si(rate(floor.r))} requests/s; ${latency(floor.r)}; server CPU ${floor.cpuPerOk.toFixed(3)} ms/request`,
+  target: "",
+  met: null
+})
+
 /** The HTTP suite. */
 export const suite: BenchSuite = {
   name: "http",
@@ -206,6 +215,7 @@ export const suite: BenchSuite = {
     for (const scenario of SCENARIOS) rows.push(...(await runScenario(scenario)))
     const first = SCENARIOS[0]
     if (first !== undefined) rows.push(...(await runUntraced(first)))
+    rows.push(floorRow(await measureHttpFloor(CONNECTIONS, HEALTHZ_SECONDS)))
     const agents = Math.max(...SCENARIOS.map((s) => s.channels * s.hostsPerChannel))
     for (const step of await measureBreakdown(agents)) {
       rows.push({ benchmark: `event path, one step alone (idle loop, this process): ${step.step}`, result: `${step.micros.toFixed(0)} µs CPU per call`, target: "", met: null })
