@@ -54,7 +54,8 @@ export const simCpLayer = (signed: SignedSampleFleet, storage: Layer.Layer<Stora
   const core = coreLayer({ planInterval: "15 seconds" }).pipe(Layer.provideMerge(storage))
   const poll = ManifestPoll.layer({ interval: "10 minutes" }).pipe(Layer.provide(layerMemoryManifestSource(signed.files)), Layer.provideMerge(core))
   const tokens = Object.fromEntries(signed.hosts.map((h) => [simTokenOf(h), h]))
-  return layerServe({}).pipe(Layer.provideMerge(layerInProcessServer), Layer.provide(layerBearerTokens(tokens)), Layer.provideMerge(poll))
+  // Agents ask for 300 s long-polls (SIM_AGENT_TIMING); the reference cap of 60 s would wake each idle agent every minute.
+  return layerServe({ maxDispatchWaitSeconds: SIM_AGENT_TIMING.dispatchWaitSeconds }).pipe(Layer.provideMerge(layerInProcessServer), Layer.provide(layerBearerTokens(tokens)), Layer.provideMerge(poll))
 }
 
 /** How one simulated host behaves. */

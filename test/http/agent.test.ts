@@ -121,6 +121,19 @@ describe("GET /v1/agent/dispatch", () => {
     }).pipe(withServer())
   )
 
+  it.effect("maxDispatchWaitSeconds raises the clamp: wait=600 answers 204 after 300 s, not 60 s", () =>
+    Effect.gen(function* () {
+      yield* publish()
+      expect((yield* postJson("/v1/agent/events", envelope(dispatchAck()))).status).toBe(204)
+      yield* Effect.flatMap(Storage, (s) => s.takeDispatchForHost(h1))
+      const waiting = yield* Effect.fork(raw("GET", "/v1/agent/dispatch?wait=600"))
+      yield* TestClock.adjust("299 seconds")
+      expect(yield* stillWaiting(waiting)).toBe(true)
+      yield* TestClock.adjust("1 second")
+      expect((yield* Fiber.join(waiting)).status).toBe(204)
+    }).pipe(withServer({ http: { maxDispatchWaitSeconds: 300 } }))
+  )
+
   it.effect("the hostname comes only from the credentials", () =>
     Effect.gen(function* () {
       yield* publish()

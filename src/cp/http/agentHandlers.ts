@@ -21,7 +21,7 @@ import { ask, storageUnavailable } from "./ask.js"
 import type { ResolvedHttpOptions } from "./config.js"
 import { HttpMetrics } from "./metrics.js"
 
-/** The longest (and default) dispatch long-poll, in seconds. */
+/** The default longest dispatch long-poll, in seconds (`maxDispatchWaitSeconds` overrides it). */
 export const MAX_DISPATCH_WAIT_SECONDS = 60
 
 /** The authenticated host, or Forbidden when the request claims another one. */
@@ -98,7 +98,7 @@ export const layerAgentHandlers = (options: ResolvedHttpOptions) =>
           Effect.scoped(
             Effect.gen(function* () {
               const host = yield* AuthenticatedHost
-              const waitMillis = Math.min(urlParams.wait ?? MAX_DISPATCH_WAIT_SECONDS, MAX_DISPATCH_WAIT_SECONDS) * 1000
+              const waitMillis = Math.min(urlParams.wait ?? options.maxDispatchWaitSeconds, options.maxDispatchWaitSeconds) * 1000
               // Subscribe before the first look, so a kick between the look and the wait is not missed.
               const kicked = yield* notifier.subscribe(host)
               const deadline = (yield* Clock.currentTimeMillis) + waitMillis

@@ -28,6 +28,11 @@ export interface CpHttpOptions {
    * it off when no tracer exporter is installed. Service-method spans are unaffected.
    */
   readonly traceRequests?: boolean
+  /**
+   * The longest dispatch long-poll a request may ask for, in seconds (default 60, the
+   * reference's). Longer polls mean fewer idle requests per host (the simulator uses 300).
+   */
+  readonly maxDispatchWaitSeconds?: number
 }
 
 /** The settings with every default filled in. */
@@ -40,6 +45,7 @@ export interface ResolvedHttpOptions {
   readonly operatorToken: Redacted.Redacted | null
   readonly version: string
   readonly traceRequests: boolean
+  readonly maxDispatchWaitSeconds: number
 }
 
 /** Fills in the defaults. */
@@ -51,5 +57,6 @@ export const resolveHttpOptions = (options: CpHttpOptions = {}): ResolvedHttpOpt
   notReadyRetryAfterSeconds: options.notReadyRetryAfterSeconds ?? 30,
   operatorToken: options.operatorToken ?? null,
   version: options.version ?? "0.1.0",
-  traceRequests: options.traceRequests ?? true
+  traceRequests: options.traceRequests ?? true,
+  maxDispatchWaitSeconds: options.maxDispatchWaitSeconds ?? 60
 })
