@@ -65,6 +65,16 @@ export interface AgentReducerDeps extends ApplierDeps {
 const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => new Map(map).set(key, value)
 
 /**
+ * `record` with the CP's soak deadline `due` when that is later than its own, else `record` itself.
+ * The deadline is the CP's to set: it re-times the soak of a Pending host at its first dispatch
+ * (and again if the deadline passed before anyone took it), so a value the agent got earlier can
+ * be behind the CP's; a Converged sent before the CP's deadline would be refused (409 Invariant)
+ * and the two sides would part ways.
+ */
+const withLaterSoakDeadline = (record: HostRolloutState, due: Timestamp | null): HostRolloutState =>
+  due !== null && (record.soakDueAt === null || due > record.soakDueAt) ? { ...record, soakDueAt: due } : record
+
+/**
  * Rehydration effects as the agent applies them: `rehydrationEffects` asks for a probe reset in
  * every non-Pending state, but probe events are legal only in Soaking (step() would refuse the
  * others), so the reset is kept only there. Decision (where the reference does nothing): a
@@ -107,12 +117,9 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
             soakDueAt: event.soakDueAt
           })
         }
-        // Decision: the dispatch's soak deadline is the CP's; a record the agent already holds (from
-        // a heartbeat snapshot taken before the CP re-timed the soak at dispatch) adopts a later one,
-        // or its Converged would precede the CP's deadline and be refused for good (sim netDrop seed 6).
-        if (event._tag === "LocalActivate" && record.state === "Pending" && (record.soakDueAt === null || event.soakDueAt > record.soakDueAt)) {
-          record = { ...record, soakDueAt: event.soakDueAt }
-        }
+        // Decision: a Pending record the agent already holds (from a heartbeat snapshot taken before
+        // the CP re-timed the soak at dispatch) takes the dispatch's later deadline (sim netDrop seed 6).
+        if (event._tag === "LocalActivate" && record.state === "Pending") record = withLaterSoakDeadline(record, event.soakDueAt)
         const policy = state.policies.get(record.channel)
         if (policy === undefined) {
           yield* Effect.logWarning("no verified policy for the channel; stepping with halt", { rolloutId, channel: record.channel })
@@ -136,18 +143,16 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
     })
 
     /**
-     * Decision: `soakDueAt` is the CP's to set, and the CP re-times the soak of a Pending host on
-     * every re-queue of its dispatch until the ack lands, so the value the agent took with the
-     * dispatch can be earlier than the CP's. A Converged sent before the CP's deadline would be
-     * refused (409 Invariant) and the two sides would part ways, so a snapshot with a later
-     * deadline moves the agent's forward even when the agent's record is ahead of the snapshot.
+     * Decision: a snapshot with a later soak deadline moves the agent's forward (see
+     * `withLaterSoakDeadline`) even when the agent's record is ahead of the snapshot.
      */
     const adoptSoakDeadline = (existing: HostRolloutState, snapshot: HostRolloutSnapshot) =>
       Effect.gen(function* () {
-        const later = snapshot.soakDueAt !== null && (existing.soakDueAt === null || snapshot.soakDueAt > existing.soakDueAt)
-        if (!later || existing.state === "Converged" || existing.state === "Reverted") return
-        yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, existing.rolloutId, { ...existing, soakDueAt: snapshot.soakDueAt }) }))
-        yield* Effect.logInfo("soak deadline moved to the CP's", { rolloutId: existing.rolloutId, soakDueAt: snapshot.soakDueAt })
+        if (existing.state === "Converged" || existing.state === "Reverted") return
+        const adopted = withLaterSoakDeadline(existing, snapshot.soakDueAt)
+        if (adopted === existing) return
+        yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, existing.rolloutId, adopted) }))
+        yield* Effect.logInfo("soak deadline moved to the CP's", { rolloutId: existing.rolloutId, soakDueAt: adopted.soakDueAt })
       })
 
     const bootstrap = (snapshot: HostRolloutSnapshot, boot: boolean) =>
