@@ -4,6 +4,7 @@
  *
  * Invariant: only the reducer fiber calls `step()` / `planNext()`; everything else offers inputs.
  */
+export * from "./agentEndpoint.js"
 export * from "./applier.js"
 export * from "./auditEntries.js"
 export * from "./controlPlane.js"

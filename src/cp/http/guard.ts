@@ -102,8 +102,8 @@ const toTypedError = (method: string, path: string) => (error: unknown): unknown
 export interface GuardDeps {
   readonly options: ResolvedHttpOptions
   readonly metrics: HttpMetricsService
-  /** Whether the CP is ready (has verified manifests). */
-  readonly isReady: Effect.Effect<boolean>
+  /** Unavailable until the CP is ready (has verified manifests): the agent endpoint's `readiness`. */
+  readonly readiness: Effect.Effect<void, Unavailable>
 }
 
 /** The guard as an HttpApp middleware (install with `HttpApiBuilder.middleware`). */
@@ -115,12 +115,7 @@ export const makeGuard =
       const path = pathOf(request.url)
       const guarded = Effect.gen(function* () {
         if (path.startsWith(VERSIONED_PREFIX)) {
-          if (!(yield* deps.isReady)) {
-            return yield* new Unavailable({
-              reason: "control plane not ready: awaiting verified manifests",
-              retryAfterSeconds: deps.options.notReadyRetryAfterSeconds
-            })
-          }
+          yield* deps.readiness
           yield* checkProtocol(request.headers[PROTOCOL_HEADER], deps.options.strictProtocol)
         }
         if (HttpMethod.hasBody(request.method)) yield* checkBody(request, deps.options.maxBodyBytes)

@@ -13,7 +13,7 @@ import { Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { FleetApi } from "../../wire/api.js"
 import { layerHttpsServer, type HttpsServerOptions } from "../auth/httpsServer.js"
-import { CpReducer } from "../reducer.js"
+import { AgentEndpoint } from "../agentEndpoint.js"
 import { layerAgentHandlers } from "./agentHandlers.js"
 import { layerAgentAuthentication, layerOperatorAuthentication } from "./auth.js"
 import { type CpHttpOptions, resolveHttpOptions, type ResolvedHttpOptions } from "./config.js"
@@ -28,9 +28,9 @@ export const OPENAPI_PATH = "/openapi.json"
 const layerGuard = (options: ResolvedHttpOptions) =>
   HttpApiBuilder.middleware(
     Effect.gen(function* () {
-      const reducer = yield* CpReducer
+      const endpoint = yield* AgentEndpoint
       const metrics = yield* HttpMetrics
-      const guard = makeGuard({ options, metrics, isReady: Effect.map(reducer.state, (s) => s.manifests !== null) })
+      const guard = makeGuard({ options, metrics, readiness: endpoint.readiness })
       // The guard's failures are typed errors of FleetApi (its own, or a handler's it re-raises),
       // which the framework encodes right after this middleware; the MiddlewareFn type cannot say so.
       return guard as HttpApiBuilder.MiddlewareFn<never>
@@ -40,13 +40,14 @@ const layerGuard = (options: ResolvedHttpOptions) =>
 /** The FleetApi with every group implemented and both authentication middlewares. */
 const layerApi = (options: ResolvedHttpOptions) =>
   HttpApiBuilder.api(FleetApi).pipe(
-    Layer.provide([layerAgentHandlers(options), layerOperatorHandlers(options), layerHealthHandlers(options)]),
+    Layer.provide([layerAgentHandlers, layerOperatorHandlers(options), layerHealthHandlers(options)]),
     Layer.provide([layerAgentAuthentication, layerOperatorAuthentication(options.operatorToken)])
   )
 
 /**
  * Serves the API on the HttpServer in context. Needs the CP core (CpReducer, DispatchNotifier),
- * Storage, EventLog and an AgentAuth adapter.
+ * Storage, EventLog and an AgentAuth adapter. The agent routes run through one AgentEndpoint
+ * (src/cp/agentEndpoint.ts) shared with the guard's readiness check.
  */
 export const layerServe = (options: CpHttpOptions = {}) => {
   const resolved = resolveHttpOptions(options)
@@ -54,6 +55,7 @@ export const layerServe = (options: CpHttpOptions = {}) => {
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: OPENAPI_PATH })),
     Layer.provide(layerGuard(resolved)),
     Layer.provide(layerApi(resolved)),
+    Layer.provide(AgentEndpoint.layer(resolved)),
     Layer.provide(HttpMetrics.layer)
   )
   return resolved.traceRequests ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)
