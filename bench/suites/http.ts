@@ -15,8 +15,11 @@
  * agents, the event run and /healthz on a CP without per-request spans (labelled). The load
  * generator (autocannon, this process) shares the machine's 2 cores with the CP. The CP's own CPU time
  * per request (from /proc) is reported beside each rate: unlike the rate it barely depends on
- * what else the machine runs. Last, the per-call CPU of each step of an event's path, measured
- * alone in this process (bench/http/breakdown.ts).
+ * what else the machine runs. Then the machine's floors: a do-nothing node:http server
+ * (bench/http/floor.ts) and the physical ceiling of this very workload, raw node:http + raw
+ * better-sqlite3 group commit on the CP's schema under the same event load (bench/http/ceiling.ts).
+ * Last, the per-call CPU of each step of an event's path, measured alone in this process
+ * (bench/http/breakdown.ts).
  *
  * Invariant: the CP listens on 127.0.0.1 only and is stopped (and its directory removed) after
  * each agent count, whatever happens; latencies are of 2xx answers only, and every non-2xx or
@@ -28,6 +31,7 @@ import { sampleClosure, sampleFleet, SAMPLE_CI_COMMIT } from "../../src/sim/samp
 import { type ChannelRef, makeRolloutId } from "../../src/domain/ids.js"
 import { type LoadResult, runDuplicates, runEvents, runHealthz, runHeartbeats, type SimHost, SOAKING_PHASE } from "../http/agents.js"
 import { measureBreakdown } from "../http/breakdown.js"
+import { type CeilingResult, measureCeiling } from "../http/ceiling.js"
 import { measureHttpFloor } from "../http/floor.js"
 import { countEventLog, type CpProcess, startCp } from "../http/launcher.js"
 import { type BenchRow, type BenchSuite, si } from "../lib.js"
@@ -207,6 +211,29 @@ export const floorRow = (floor: { readonly r: LoadResult; readonly cpuPerOk: num
   met: null
 })
 
+/** Distinct events of the ceiling run (longer than the CP's: the ceiling server is faster). */
+const CEILING_EVENTS = 30_000
+
+/**
+ * The machine's ceiling for this very workload (bench/http/ceiling.ts): raw node:http + raw
+ * better-sqlite3 group commit on the CP's schema, under the CP event rows' autocannon load; and
+ * what one core could reach at its measured server CPU per event even with a free load generator.
+ */
+const ceilingRows = (label: string, load: number, c: CeilingResult): ReadonlyArray<BenchRow> => [
+  {
+    benchmark: `physical ceiling of this workload: raw node:http + JSON.parse + raw better-sqlite3 group commit per event-loop turn (CP schema and pragmas; 22-column host-record upsert + agent_event insert; 204 after commit; no validation, no auth, no Effect), ${label}, ${CONNECTIONS} connections, ${CEILING_EVENTS.toLocaleString("en-US")} events, same autocannon load (machine load ${load.toFixed(1)} at start)`,
+    result: `${si(rate(c.r))} events/s; ${latency(c.r)}; ${failures(c.r)}; server CPU ${c.cpuPerOk.toFixed(3)} ms/event; ${c.rows} agent_event rows`,
+    target: TARGET,
+    met: rate(c.r) >= TARGET_RATE && c.r.p99 < TARGET_P99_MS && c.rows === c.r.ok
+  },
+  {
+    benchmark: "the same ceiling server's bound with a free load generator: one core (Node's thread runs SQLite synchronously) ÷ its server CPU per event",
+    result: `${si(1000 / c.cpuPerOk)} events/s at most`,
+    target: "≥ 10k events/s",
+    met: 1000 / c.cpuPerOk >= TARGET_RATE
+  }
+]
+
 /** The HTTP suite. */
 export const suite: BenchSuite = {
   name: "http",
@@ -216,6 +243,11 @@ export const suite: BenchSuite = {
     const first = SCENARIOS[0]
     if (first !== undefined) rows.push(...(await runUntraced(first)))
     rows.push(floorRow(await measureHttpFloor(CONNECTIONS, HEALTHZ_SECONDS)))
+    if (first !== undefined) {
+      const agents = makeAgents(first)
+      const load = loadavg()[0] ?? Number.NaN
+      rows.push(...ceilingRows(`${agents.length.toLocaleString("en-US")} agents`, load, await measureCeiling(agents, CONNECTIONS, CEILING_EVENTS)))
+    }
     const agents = Math.max(...SCENARIOS.map((s) => s.channels * s.hostsPerChannel))
     for (const step of await measureBreakdown(agents)) {
       rows.push({ benchmark: `event path, one step alone (idle loop, this process): ${step.step}`, result: `${step.micros.toFixed(0)} µs CPU per call`, target: "", met: null })
