@@ -1,7 +1,8 @@
 /**
  * The agent runtime: `layer(config)` (the reducer, applier and workers over the ports), the
- * ControlPlaneClient adapters (`layerHttpClient`, and `layerInProcessServer` +
- * `layerInProcessClient` for agents and a CP in one process), and the pieces they are made of.
+ * ControlPlaneClient adapters (`layerHttpClient`; `layerInProcessServer` + `layerInProcessClient`
+ * for agents and a CP in one process over its HTTP stack; `layerDirectClient` over the CP's
+ * AgentEndpoint, without HTTP), and the pieces they are made of.
  *
  * Invariant: only the agent reducer calls `step()` on the agent; everything else offers inputs.
  */
@@ -9,6 +10,7 @@ export { Agent, type AgentService, layer } from "./agent.js"
 export { applyAgentEffect, type ApplierDeps } from "./applier.js"
 export { type FleetApiClient, type FleetClientOptions, fleetClientOver, makeFleetApi, makeFleetClient, toCpError } from "./client/fleetClient.js"
 export { CpCredentials, type HttpClientConfig, layerHttpClient } from "./client/http.js"
+export { layerDirectClient, makeDirectClient } from "./client/direct.js"
 export { IN_PROCESS_URL, type InProcessClientConfig, InProcessCp, layerInProcessClient, layerInProcessServer } from "./client/inProcess.js"
 export { type AgentConfig, resolveAgentConfig, type ResolvedAgentConfig, SWITCH_METHOD } from "./config.js"
 export { type ActivationIntent, AgentInput } from "./input.js"
