@@ -33,7 +33,7 @@ import { HostEventOutcome, type HeartbeatReply, ReducerInput } from "./input.js"
 import { makeJournal, type Journal } from "./journal.js"
 import { resolvePolicy, type VerifiedManifests } from "./manifests.js"
 import { DispatchNotifier } from "./notifier.js"
-import { replayFrom, synthesizeRecovery } from "./recovery.js"
+import { currentRolloutOf, heartbeatRecords, replayFrom, synthesizeRecovery } from "./recovery.js"
 import { now as currentTime } from "../ports/clock.js"
 
 /**
@@ -237,6 +237,15 @@ export const layer = (
           return recovered
         })
 
+      /** A heartbeat reply's records: the host's active ones and its current rollout's (see `heartbeatRecords`). */
+      const bootstrapRecords = (host: HostId, manifests: VerifiedManifests | null) =>
+        Effect.gen(function* () {
+          const active = yield* storage.activeHostRecordsForHost(host)
+          const rolloutId = manifests === null ? null : currentRolloutOf(manifests.set, host)
+          const current = rolloutId === null ? Option.none() : yield* storage.loadHostRecord(rolloutId, host)
+          return heartbeatRecords(active, Option.getOrNull(current))
+        })
+
       const handleHeartbeat = (
         now: Timestamp,
         journal: Journal,
@@ -260,7 +269,7 @@ export const layer = (
             const record = yield* storage.loadHostRecord(input.rolloutId, input.host)
             if (Option.isSome(record)) replay = replayFrom(record.value, input.currentClosure)
           }
-          const bootstrap = input.rolloutId === null ? (yield* storage.activeHostRecordsForHost(input.host)).map(toSnapshot) : []
+          const bootstrap = input.rolloutId === null ? (yield* bootstrapRecords(input.host, manifests)).map(toSnapshot) : []
           return { receivedAt: now, replayFrom: replay, bootstrapRollouts: bootstrap }
         })
 

@@ -169,7 +169,8 @@ describe("CP reducer", () => {
       )
       const answer = yield* Deferred.await(reply)
       expect((yield* record("h1")).state).toBe("Converged")
-      expect(answer.bootstrapRollouts).toEqual([])
+      // The reply reports what the synthesis settled (the agent may hold a stale copy of the record).
+      expect(answer.bootstrapRollouts.map((s) => [s.state, s.lastEventSeq])).toEqual([["Converged", 3]])
       const h2 = yield* Deferred.make<import("../../src/cp/index.js").HeartbeatReply, string>()
       yield* reducer.offer(
         ReducerInput.HeartbeatReceived({ host: "h2" as HostId, rolloutId: null, currentClosure: "h2-closure" as never, at: (T0 + 600_000) as Timestamp, reply: h2 })
@@ -181,6 +182,27 @@ describe("CP reducer", () => {
       yield* tick
       expect((yield* record("h2")).state).toBe("Converged")
       expect((yield* rollout).state).toBe("Terminal")
+    }).pipe(withCp)
+  )
+
+  it.effect("a heartbeat reply carries the host's active records and its current rollout's settled one, never older settled ones", () =>
+    Effect.gen(function* () {
+      const beat = (host: string) =>
+        Effect.gen(function* () {
+          const reducer = yield* CpReducer
+          const reply = yield* Deferred.make<import("../../src/cp/index.js").HeartbeatReply, string>()
+          yield* reducer.offer(ReducerInput.HeartbeatReceived({ host: host as HostId, rolloutId: null, currentClosure: null, at: T0 as Timestamp, reply }))
+          return (yield* Deferred.await(reply)).bootstrapRollouts.map((s) => `${s.rolloutId}=${s.state}@${s.lastEventSeq}`)
+        })
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      expect(yield* beat("h1")).toEqual(["stable@r1=Pending@0"])
+      yield* converge("h1")
+      // Settled by the agent's own events: still reported, as the CP holds it.
+      expect(yield* beat("h1")).toEqual(["stable@r1=Converged@3"])
+      expect(yield* beat("nobody")).toEqual([])
+      // A new release: r2 is current, r1's settled record is no longer reported.
+      yield* publish(manifests(twoWaves, { stable: "r2" }))
+      expect(yield* beat("h1")).toEqual(["stable@r2=Pending@0"])
     }).pipe(withCp)
   )
 })
