@@ -7,8 +7,9 @@
  * - only this fiber calls `step()` and writes the agent state (workers offer inputs, readers get
  *   snapshots);
  * - seq numbers never go backwards: an event gets `max(lastEventSeq, highest seq already queued
- *   for the rollout) + 1`, and a CP snapshot replaces a record only when it is strictly ahead of
- *   it (so an agent whose newer events are still queued keeps its own record);
+ *   for the rollout) + 1`, and a CP snapshot replaces a record only when it is ahead of it, or
+ *   level with it but in another state (see `snapshotWins`; an agent whose newer events are still
+ *   queued keeps its own record);
  * - a refused event (step error, unknown rollout) is logged and changes nothing; a failure while
  *   applying effects is logged and the fiber carries on.
  */
@@ -73,6 +74,23 @@ const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<
  */
 const withLaterSoakDeadline = (record: HostRolloutState, due: Timestamp | null): HostRolloutState =>
   due !== null && (record.soakDueAt === null || due > record.soakDueAt) ? { ...record, soakDueAt: due } : record
+
+/**
+ * Whether a CP snapshot replaces the agent's record: when the agent has none, when the snapshot is
+ * strictly ahead (events the agent did not make: the CP's synthesis, or a record the agent lost in
+ * a restart), or — decision — when it is level with it but in another state. Within one CP
+ * storage the same seq means the same event through the same `step()`, hence the same state, so a
+ * level record in another state means the two sides numbered different histories: a CP rebuilt
+ * after a database wipe synthesises its record's seqs from its own count (its Pending → Converged
+ * chain takes seqs 1-3), or it synthesised an event at a seq whose own event from the agent it
+ * then dropped as a duplicate. The CP's record is the one the fleet is planned on and the agent has
+ * nothing newer, so the agent takes it; keeping its own (the rule before) left a stale Deferred or
+ * Pending record on the agent for good (sim, all faults + wipe, seed 5).
+ */
+const snapshotWins = (existing: HostRolloutState | undefined, snapshot: HostRolloutSnapshot): boolean =>
+  existing === undefined ||
+  snapshot.lastEventSeq > existing.lastEventSeq ||
+  (snapshot.lastEventSeq === existing.lastEventSeq && snapshot.state !== existing.state)
 
 /**
  * Rehydration effects as the agent applies them: `rehydrationEffects` asks for a probe reset in
@@ -161,7 +179,7 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
           return yield* Effect.logWarning("snapshot of another host ignored", { rolloutId: snapshot.rolloutId, hostname: snapshot.hostname })
         }
         const existing = (yield* Ref.get(ref)).records.get(snapshot.rolloutId)
-        if (existing !== undefined && existing.lastEventSeq >= snapshot.lastEventSeq) return yield* adoptSoakDeadline(existing, snapshot)
+        if (existing !== undefined && !snapshotWins(existing, snapshot)) return yield* adoptSoakDeadline(existing, snapshot)
         const merged = mergeSnapshot(existing, snapshot)
         yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, snapshot.rolloutId, merged) }))
         yield* Effect.logInfo("record rehydrated from the CP", { rolloutId: merged.rolloutId, state: merged.state, seq: merged.lastEventSeq, boot })

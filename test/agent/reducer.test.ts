@@ -1,6 +1,6 @@
 /**
  * The agent reducer on its own (no CP): seq assignment and its floors, snapshot merging (never
- * backwards, later soak deadlines adopted), boot re-fire of a cut-short switch, policy use, and
+ * backwards, a level snapshot in another state taken, later soak deadlines adopted), boot re-fire of a cut-short switch, policy use, and
  * what reaches the outbound queue and the worker queues.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -70,7 +70,7 @@ describe("agent reducer", () => {
     })
   )
 
-  it.scoped("a CP snapshot behind or level with the agent's record is ignored; one ahead replaces it and, in Soaking, resets the probes", () =>
+  it.scoped("a CP snapshot behind the agent's record, or level with it in the same state, is ignored; one ahead replaces it and, in Soaking, resets the probes", () =>
     Effect.gen(function* () {
       const h = yield* harness
       yield* h.send(activate)
@@ -86,6 +86,28 @@ describe("agent reducer", () => {
       expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.probeResets))).toEqual([ROLLOUT])
       yield* h.send({ _tag: "LocalProbeObservedFirst", probeName: probe("web"), mode: "enforce", observedAt: at(40), seq: 0 })
       expect((yield* h.queued).at(-1)).toEqual(["ProbeObservedFirst", 6])
+    })
+  )
+
+  it.scoped("a CP snapshot level with the agent's record but in another state wins (the two sides numbered different histories); level in the same state it does not", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.send(activate)
+      yield* h.send({ _tag: "LocalActivationStarted", startedAt: at(6), switchMethod: "switch-to-configuration", seq: 0 })
+      yield* h.send({ _tag: "LocalActivationDeferred", component: "kernel", deferredAt: at(7), seq: 0 })
+      expect(yield* h.record).toMatchObject({ state: "Deferred", lastEventSeq: 3 })
+      // A CP rebuilt after a wipe synthesised DispatchAck, ActivationCompleted, Converged at seqs 1-3.
+      const rebuilt = snapshot({ state: "Converged", lastEventSeq: 3, currentClosure: TARGET, currentClosureAtDispatch: TARGET })
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: rebuilt, boot: false }))
+      expect(yield* h.record).toMatchObject({ state: "Converged", lastEventSeq: 3, currentClosure: TARGET })
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.probeResets))).toEqual([])
+      // Same seq, same state: the agent's record (and its agent-only fields) stays as it is.
+      const mine = (yield* h.record)!
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: { ...rebuilt, currentClosureAtDispatch: PRIOR }, boot: false }))
+      expect(yield* h.record).toEqual(mine)
+      // Behind, in another state: still the agent's (its newer events may not have reached the CP).
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: snapshot({ state: "Soaking", lastEventSeq: 2 }), boot: false }))
+      expect(yield* h.record).toEqual(mine)
     })
   )
 
