@@ -7,7 +7,8 @@
  *    restart cut short (a switch that finished, a rollback whose ack was lost) and answers with
  *    the host's active records;
  * 4. verifies fleet.resolved and caches the channel policies;
- * 5. rehydrates every snapshot (`mergeSnapshot` + the rehydration effects) in the reducer.
+ * 5. rehydrates every snapshot (`mergeSnapshot` + the rehydration effects) in the reducer;
+ * 6. completes a Deferred record whose target is now running (see `completeDeferred`).
  *
  * Invariants: every step that needs the CP retries with backoff until it succeeds (the agent has
  * nothing to do without its CP), except the policy fetch, which is logged and left to the
@@ -15,7 +16,7 @@
  * before this returns.
  */
 import { Effect, Option, Schedule } from "effect"
-import type { RolloutId } from "../domain/ids.js"
+import type { ClosureHash, RolloutId } from "../domain/ids.js"
 import { now } from "../ports/clock.js"
 import type { ActivatorService } from "../ports/activator.js"
 import type { ControlPlaneClientService } from "../ports/controlPlaneClient.js"
@@ -64,6 +65,30 @@ const seqFloors = (deps: HandshakeDeps) =>
     Effect.orDie
   )
 
+/**
+ * Decision (where the reference leaves it to the CP): a record rehydrated Deferred whose target
+ * the host now runs had its switch completed by the reboot the deferral waited for, so the agent
+ * reports the completion itself (`LocalActivationCompleted`, legal from Deferred), as the CP's
+ * synthesis would have done. The CP synthesises it from the handshake's heartbeat only when it
+ * can (it had verified manifests, its record was Deferred); when it could not, the agent used to
+ * keep a Deferred record for a switch that had happened, and after a database wipe (the CP's
+ * rebuilt record then settles by synthesis at lower seqs) for good. The agent's event goes
+ * through its outbound queue; while it waits there, heartbeats do not report the running closure,
+ * so the CP does not synthesise the same completion at the same seq.
+ */
+const completeDeferred = (deps: HandshakeDeps, running: ClosureHash | null) =>
+  Effect.gen(function* () {
+    if (running === null) return
+    const { records } = yield* deps.reducer.state
+    for (const record of records.values()) {
+      if (record.state !== "Deferred" || record.targetClosure !== running) continue
+      yield* Effect.logInfo("boot handshake: the reboot completed a deferred switch", { rolloutId: record.rolloutId })
+      const event = { _tag: "LocalActivationCompleted", observedCurrentClosure: running, exitCode: 0, completedAt: yield* now, seq: 0 } as const
+      yield* deps.reducer.offer(AgentInput.HostEvent({ rolloutId: record.rolloutId, event, dispatchedAt: null }))
+    }
+    yield* deps.reducer.barrier
+  })
+
 /** Runs the handshake. */
 export const bootHandshake = (deps: HandshakeDeps): Effect.Effect<HandshakeOutcome> =>
   Effect.gen(function* () {
@@ -73,9 +98,10 @@ export const bootHandshake = (deps: HandshakeDeps): Effect.Effect<HandshakeOutco
     const heartbeat = Effect.gen(function* () {
       const currentClosure = Option.getOrNull(yield* deps.activator.currentClosure)
       const at = yield* now
-      return yield* deps.client.heartbeat({ hostname: deps.config.hostname, rolloutId: null, currentClosure, at })
+      const reply = yield* deps.client.heartbeat({ hostname: deps.config.hostname, rolloutId: null, currentClosure, at })
+      return { reply, currentClosure }
     })
-    const reply = yield* heartbeat.pipe(
+    const { currentClosure, reply } = yield* heartbeat.pipe(
       Effect.tapError((error) => Effect.logWarning("boot handshake: heartbeat failed; retrying", { reason: error.message })),
       Effect.retry(cpBackoff),
       Effect.orDie
@@ -85,6 +111,7 @@ export const bootHandshake = (deps: HandshakeDeps): Effect.Effect<HandshakeOutco
     )
     for (const snapshot of reply.bootstrapRollouts) yield* deps.reducer.offer(AgentInput.BootstrapHost({ snapshot, boot: true }))
     yield* deps.reducer.barrier
+    yield* completeDeferred(deps, currentClosure)
     const outcome = { pendingEvents: pending, rehydrated: reply.bootstrapRollouts.length }
     yield* Effect.logInfo("boot handshake done", outcome)
     return outcome

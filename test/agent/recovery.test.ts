@@ -1,11 +1,13 @@
 /**
  * Boot recovery: an agent killed (its scope closed) and started again on the same outbound queue
  * and the same host recovers through the handshake, with every event reaching the CP exactly
- * once and seqs contiguous.
+ * once and seqs contiguous; a deferred switch completed by a reboot is reported by the CP's
+ * synthesis or, when the CP could not synthesise it, by the agent itself.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { SimulatedActivation } from "../../adapters/memory/simulatedHost.js"
+import type { ControlPlaneClientService } from "../../src/ports/index.js"
 import { agentRecord, bothIn, cpRecord, expectInStep, launch, makeFlaky, rolloutOf, runFor, runUntil, simulatedHost, smallFleet, targetOf, withCp } from "./support.js"
 
 describe("agent boot recovery", () => {
@@ -48,6 +50,31 @@ describe("agent boot recovery", () => {
       expect((yield* sim.control.state).current).toBe(targetOf(fleet, host))
 
       const second = yield* launch(fleet, host, { sim, queue: first.queue })
+      expect((yield* agentRecord(second.agent, rid))?.state).toBe("Soaking")
+      yield* runUntil(bothIn(second.agent, rid, "Converged"), 20 * 60)
+      const kinds = yield* expectInStep(second.agent, rid)
+      expect(kinds.slice(0, 4)).toEqual(["DispatchAck", "ActivationStarted", "ActivationDeferred", "ActivationCompleted"])
+      expect((yield* sim.control.state).switches).toBe(1)
+      yield* second.kill
+    }).pipe(withCp(fleet))
+  )
+
+  it.effect("a deferred switch completed by a reboot that the CP could not synthesise (no running closure reached it): the agent reports the completion itself, and both converge", () =>
+    Effect.gen(function* () {
+      const sim = yield* simulatedHost(10)
+      yield* sim.control.script(targetOf(fleet, host), SimulatedActivation.Defer({ component: "kernel" }))
+      const first = yield* launch(fleet, host, { sim })
+      yield* runUntil(bothIn(first.agent, rid, "Deferred"), 120)
+      yield* first.kill
+      yield* sim.control.reboot
+
+      // The CP never hears the running closure from this agent's heartbeats: it cannot synthesise.
+      const blind = (inner: ControlPlaneClientService): ControlPlaneClientService => ({
+        ...inner,
+        heartbeat: (request) => inner.heartbeat({ ...request, currentClosure: null })
+      })
+      const second = yield* launch(fleet, host, { sim, queue: first.queue, wrapClient: blind })
+      expect(second.handshake.rehydrated).toBe(1)
       expect((yield* agentRecord(second.agent, rid))?.state).toBe("Soaking")
       yield* runUntil(bothIn(second.agent, rid, "Converged"), 20 * 60)
       const kinds = yield* expectInStep(second.agent, rid)

@@ -109,15 +109,21 @@ export interface AgentParts {
   readonly sim: SimulatedHostParts
   readonly queue: OutboundQueueService
   readonly flaky?: FlakyClient
+  /** Rewrites the agent's client (after `flaky`), e.g. to alter what its requests carry. */
+  readonly wrapClient?: (inner: ControlPlaneClientService) => ControlPlaneClientService
 }
 
 /** The agent's layer over its parts and the in-process CP. */
 export const agentOn = (fleet: SignedSampleFleet, parts: AgentParts) => {
   const direct = layerInProcessClient({ credentials: CpCredentials.BearerToken({ token: Redacted.make(tokenOf(parts.host)) }) })
+  const rewrite = (inner: ControlPlaneClientService) => {
+    const flaky = parts.flaky === undefined ? inner : wrap(parts.flaky, inner)
+    return parts.wrapClient === undefined ? flaky : parts.wrapClient(flaky)
+  }
   const client =
-    parts.flaky === undefined
+    parts.flaky === undefined && parts.wrapClient === undefined
       ? direct
-      : Layer.effect(ControlPlaneClient, Effect.map(ControlPlaneClient, (inner) => wrap(parts.flaky!, inner))).pipe(Layer.provide(direct))
+      : Layer.effect(ControlPlaneClient, Effect.map(ControlPlaneClient, rewrite)).pipe(Layer.provide(direct))
   return agentLayer({ hostname: parts.host, trust: fleet.trust, probes: PROBES }).pipe(
     Layer.provide(client),
     Layer.provide(Layer.succeed(OutboundQueue, parts.queue)),
@@ -144,12 +150,13 @@ export const startAgent = (fleet: SignedSampleFleet, parts: AgentParts) =>
 export const simulatedHost = (activationSeconds = 10) =>
   makeSimulatedHost({ initialClosure: OLD, activationTime: `${activationSeconds} seconds`, rollbackTime: "5 seconds" })
 
-/** Options of {@link launch}: reuse a host or queue (a restart), script the client's availability. */
+/** Options of {@link launch}: reuse a host or queue (a restart), script the client's availability or rewrite it. */
 export interface LaunchOptions {
   readonly activationSeconds?: number
   readonly sim?: SimulatedHostParts
   readonly queue?: OutboundQueueService
   readonly flaky?: FlakyClient
+  readonly wrapClient?: AgentParts["wrapClient"]
 }
 
 /** Starts an agent for `host` (on a fresh simulated host and memory queue unless given) and waits for its boot handshake. */
@@ -157,7 +164,13 @@ export const launch = (fleet: SignedSampleFleet, host: HostId, options: LaunchOp
   Effect.gen(function* () {
     const sim = options.sim ?? (yield* simulatedHost(options.activationSeconds ?? 10))
     const queue = options.queue ?? (yield* makeMemoryOutboundQueue)
-    const running = yield* startAgent(fleet, { host, sim, queue, ...(options.flaky === undefined ? {} : { flaky: options.flaky }) })
+    const running = yield* startAgent(fleet, {
+      host,
+      sim,
+      queue,
+      ...(options.flaky === undefined ? {} : { flaky: options.flaky }),
+      ...(options.wrapClient === undefined ? {} : { wrapClient: options.wrapClient })
+    })
     const handshake = yield* running.agent.ready
     return { ...running, sim, queue, handshake }
   })

@@ -2,8 +2,9 @@
  * The heartbeat worker (the advance ticker is in advance.ts).
  *
  * Heartbeat (spec §5.4, every 60 s): reports the running closure and merges the CP's snapshots of
- * this host's active records (`BootstrapHost`; the reducer keeps its own record when it is as
- * far or further, so seq never goes backwards). Decision: the running closure is reported only
+ * this host's active records and of its current rollout's record (`BootstrapHost`; the reducer
+ * keeps its own record when it is further, or level in the same state, so seq never goes
+ * backwards). Decision: the running closure is reported only
  * when no event is waiting in the outbound queue and no activation is running; otherwise the
  * CP's recovery synthesis could invent an event at a seq the agent is about to send (the CP is
  * merely behind, not wrong). It also fetches the policies of channels the agent holds records
