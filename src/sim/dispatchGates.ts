@@ -10,8 +10,10 @@
  *   fleet wave is at most its rollout's current wave; every same-channel host-edge predecessor
  *   with a closure is Converged (or Deferred: done for ordering, as the planner decides);
  * - every `ack` observation (a Pending record acked) follows a `queue` observation of the same
- *   (rollout, host) in the epoch, or else — recovery synthesis, or an ack the CP never asked
- *   for — passes the simple gates at that moment: nothing reaches Activating around the planner;
+ *   (rollout, host) in the epoch, or answers a dispatch queued on the storage before a wipe
+ *   (`answersEarlierStorage`: that epoch's check judged the dispatch; the host really switches
+ *   and the CP mirrors it), or else — recovery synthesis, or an ack the CP never asked for —
+ *   passes the simple gates at that moment: nothing reaches Activating around the planner;
  * - the epoch's log agrees: each logged QueueDispatch was observed, and each observed one logged.
  *
  * Invariant: pure; each violation carries the simulated second of the decision.
@@ -24,7 +26,7 @@ import { buildFleetState } from "../planner/fleetState.js"
 import type { ManifestSet } from "../planner/types.js"
 import { toQuarantineSet } from "../ports/storage.js"
 import type { EpochData } from "./cpProcess.js"
-import type { Violation } from "./invariants.js"
+import { answersEarlierStorage, type Violation } from "./invariants.js"
 import type { DispatchObservation } from "./observer.js"
 import type { SignedSampleFleet } from "./sampleFleet.js"
 
@@ -94,6 +96,7 @@ export const checkDispatches = (
       continue
     }
     if (queued.has(`${o.rolloutId}/${o.host}`)) continue
+    if (o.acked !== null && answersEarlierStorage(o.acked, o.rollouts.find((r) => r.rolloutId === o.rolloutId))) continue
     for (const block of simpleGateBlocks(fleet, o)) broke(o.at, `${who} acked without a dispatch while ${block}`)
   }
   const observed = new Map<string, number>()

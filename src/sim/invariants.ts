@@ -3,8 +3,9 @@
  * violation reported with the seed and the simulated second that broke it:
  * - budgets never exceeded (Activating + Soaking across the fleet ≤ maxInFlight);
  * - a wave never starts before the previous one is done (no host of wave k left Pending… while
- *   a host of an earlier wave of the same rollout is neither Converged nor Deferred, unless the
- *   rollout halted);
+ *   a host of an earlier wave of the same rollout is neither Converged nor Deferred; a host that
+ *   left Pending on a dispatch of the storage before a wipe does not count, see
+ *   `answersEarlierStorage`);
  * - Terminal implies every host of the rollout Converged;
  * - a quarantined closure is never dispatched again on its channel (from the event log);
  * - no acknowledged event lost: every host's logged agent seqs are 1..n, each once, and the CP's
@@ -14,6 +15,8 @@
  * Invariant: pure; returns every violation found.
  */
 import type { SignedSampleFleet } from "./sampleFleet.js"
+import type { HostRolloutState } from "../domain/hostState.js"
+import type { RolloutRecord } from "../domain/rollout.js"
 import { isBudgetInFlight } from "../planner/budgets.js"
 import type { StoredEventLogEntry } from "../ports/index.js"
 import type { Snapshot } from "./snapshot.js"
@@ -38,6 +41,27 @@ export interface StepCheckOptions {
   readonly rebooted?: ReadonlySet<string>
 }
 
+/**
+ * Whether `record` left Pending on the agent's ack of a dispatch queued before `rollout` was
+ * opened in this storage: a dispatch the CP queued on the storage it had before a wipe (judged
+ * against the gates in that epoch's own check), which the host took and acted on, and whose ack
+ * the rebuilt CP mirrored. The agent dates its DispatchAck with the dispatch's `enqueuedAt`
+ * (src/agent/workers/longpoll.ts), and no CP can queue a dispatch of a rollout before it opens
+ * it, so on a storage that was never wiped no record ever matches. A synthesised ack (heartbeat
+ * recovery records the running target as the closure at dispatch) never matches either: the
+ * rebuilt CP decides that one now, and it must pass the gates now.
+ *
+ * Decision (sim all faults + wipe, seed 26): the CP keeps mirroring such an ack (the host really
+ * is switching; refusing it would leave a host in flight that the disruption budget does not
+ * count), and the invariants accept it instead of reporting a wave started out of order: the
+ * order was kept by the CP that dispatched it, which knew the earlier wave was done (Deferred).
+ */
+export const answersEarlierStorage = (record: HostRolloutState, rollout: Pick<RolloutRecord, "openedAt"> | undefined): boolean =>
+  rollout !== undefined &&
+  record.dispatchAckedAt !== null &&
+  record.dispatchAckedAt < rollout.openedAt &&
+  record.currentClosureAtDispatch !== record.targetClosure
+
 /** Checks the per-step invariants on `snapshot`. */
 export const checkStep = (
   fleet: SignedSampleFleet,
@@ -61,7 +85,8 @@ export const checkStep = (
     const waves = fleet.fleet.waves[rollout.channel] ?? []
     const waveOf = new Map<string, number>()
     waves.forEach((w, i) => w.hosts.forEach((h) => waveOf.set(h, i)))
-    const started = (w: number) => records.some((r) => waveOf.get(r.hostname) === w && r.state !== "Pending")
+    const started = (w: number) =>
+      records.some((r) => waveOf.get(r.hostname) === w && r.state !== "Pending" && !answersEarlierStorage(r, rollout))
     const done = (w: number) =>
       records.filter((r) => waveOf.get(r.hostname) === w).every((r) => r.state === "Converged" || r.state === "Deferred" || rebooted.has(r.hostname))
     for (let w = 1; w < waves.length; w++) {

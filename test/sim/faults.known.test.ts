@@ -1,55 +1,21 @@
 /**
- * Bugs the simulator found in code it does not own (src/cp, src/agent, src/machine), pinned as
- * `it.fails` so the suite stays green while they stand: each test asserts the RIGHT behaviour
- * and is expected to fail today. When a fix lands the test starts passing, vitest reports the
- * `.fails` as broken, and the marker must be removed (and the test kept, as a regression test:
- * see faults.cp.test.ts for the first one fixed).
+ * Bugs the simulator found in code it does not own (src/cp, src/agent, src/machine). A bug still
+ * standing is pinned as `it.fails` in a "known bugs" block, so the suite stays green while it
+ * stands: its test asserts the RIGHT behaviour and is expected to fail today. When a fix lands the
+ * test starts passing, vitest reports the `.fails` as broken, and the marker must be removed and
+ * the test moved to the "fixed bugs" block below as a regression test (see faults.cp.test.ts for
+ * the first one fixed). None is known today.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { type Fault, NETWORK_FAULTS, simulate } from "../../src/sim/index.js"
+import { answersEarlierStorage } from "../../src/sim/invariants.js"
 import { small } from "./support.js"
 
-describe("simulator: known bugs (expected to fail until fixed)", () => {
-  // Every fault and a wipe, no failing canary, seed 5: after the wipe the CP rebuilds infra-01
-  // and infra-02 as Converged (seq 3) from their heartbeats (Pending at the target → the
-  // synthesised DispatchAck, ActivationCompleted, Converged). A heartbeat's bootstrap lists only
-  // active records, so the agents never hear of it: infra-01 (rebooted after its deferral, its
-  // own record Deferred at seq 3) stays Deferred, and infra-02 (restarted after the wipe, so it
-  // rehydrated the reopened Pending record) stays Pending at seq 0, although both run the target.
-  // The agent should settle a record the CP has finished (or complete a Deferred record whose
-  // target now runs after a boot) instead of keeping a stale one forever.
-  it.fails("all faults + wipe, seed 5: every settled agent ends in the CP's state for each of its records", () =>
-    Effect.gen(function* () {
-      const everything: ReadonlyArray<Fault> = ["agentCrash", "offline", "transientProbe", "deferred", "cpRestart", "cpWipe", ...NETWORK_FAULTS]
-      const result = yield* simulate(small(5, everything, { failingCanary: false }))
-      expect(result.injected.cpWipes).toBe(1)
-      const cp = new Map(result.final.records.map((r) => [`${r.rolloutId}/${r.hostname}`, r.state] as const))
-      const stale = result.agents.flatMap((a) =>
-        a.queued > 0 ? [] : [...a.records.values()].filter((r) => cp.get(`${r.rolloutId}/${r.hostname}`) !== r.state).map((r) => `${r.hostname}=${r.state}`)
-      )
-      expect(stale).toEqual([])
-    }).pipe(Effect.runPromise), 60_000)
-
-  // Every fault and a wipe, no failing canary, seed 26: infra-01 (wave 0) deferred, so the first
-  // CP released wave 1 and queued infra-02 (t+140 s). The CP is wiped (t+190 s); the rebuilt CP
-  // reopens `infra` at wave 0 with both hosts Pending and never queues infra-02 — yet at t+366 s
-  // it applies infra-02's DispatchAck (seq 1, sent late by the agent for the old CP's dispatch)
-  // and infra-02 goes Activating while wave 0 is not done: a dispatch around the planner, wave
-  // order broken from t+370 s. A CP should not take an ack for a dispatch it never queued (or
-  // should at least hold it to the gates, as heartbeat recovery does).
-  it.fails("all faults + wipe, seed 26: no host is acked around the planner (wave order and the dispatch gates hold)", () =>
-    Effect.gen(function* () {
-      const everything: ReadonlyArray<Fault> = ["agentCrash", "offline", "transientProbe", "deferred", "cpRestart", "cpWipe", ...NETWORK_FAULTS]
-      const result = yield* simulate(small(26, everything, { failingCanary: false, maxHours: 2 }))
-      expect(result.injected.cpWipes).toBe(1)
-      expect(result.violations.filter((v) => v.invariant === "wave-order" || v.invariant === "no-dispatch-while-gated")).toEqual([])
-    }).pipe(Effect.runPromise), 60_000)
-})
-
-// Fixed since they were found: the agent adopts the dispatch's (later) soak deadline when it
-// activates a Pending record it already held (src/agent/reducer.ts), so its Converged never
-// precedes the CP's deadline. Kept as regression tests with the seeds that found them.
+// Fixed since they were found, kept as regression tests with the seeds that found them (each
+// test's comment says what the fix was). Seeds 7 and 6: the agent adopts the dispatch's (later)
+// soak deadline when it activates a Pending record it already held (src/agent/reducer.ts), so its
+// Converged never precedes the CP's deadline.
 describe("simulator: fixed bugs (regression tests)", () => {
   // Every fault and a wipe, no failing canary, seed 7: the wiped CP reopens `web` at t+535 s, so
   // web-02's Pending record has soakDueAt t+1135 s (open + 10 min) and every heartbeat hands the
@@ -83,5 +49,60 @@ describe("simulator: fixed bugs (regression tests)", () => {
     Effect.gen(function* () {
       const result = yield* simulate(small(6, ["netDrop"], { maxHours: 2 }))
       expect(result.outcome.problems).toEqual([])
+    }).pipe(Effect.runPromise), 60_000)
+
+  // Every fault and a wipe, no failing canary, seed 5: after the wipe the CP rebuilds infra-01
+  // and infra-02 as Converged (seq 3) from their heartbeats (Pending at the target → the
+  // synthesised DispatchAck, ActivationCompleted, Converged; infra-02's at a plan tick, once wave
+  // 0 was done). A heartbeat's reply listed only active records, so the agents never heard of it:
+  // infra-02 (restarted after the wipe, so it rehydrated the reopened Pending record) stayed
+  // Pending at seq 0 although it runs the target; when the test was written infra-01 (rebooted
+  // after its deferral, its record Deferred at seq 3) stayed Deferred, level in seq with the CP's
+  // Converged. Fixed: the reply also carries the host's record in its current rollout once it
+  // settled (src/cp/recovery.ts `heartbeatRecords`); a snapshot level in seq with the agent's
+  // record but in another state wins (src/agent/reducer.ts `snapshotWins`: the two sides numbered
+  // different histories); and the boot handshake completes a Deferred record whose target the
+  // host now runs when the CP could not synthesise it (src/agent/recovery.ts `completeDeferred`).
+  it("all faults + wipe, seed 5: every settled agent ends in the CP's state for each of its records", () =>
+    Effect.gen(function* () {
+      const everything: ReadonlyArray<Fault> = ["agentCrash", "offline", "transientProbe", "deferred", "cpRestart", "cpWipe", ...NETWORK_FAULTS]
+      const result = yield* simulate(small(5, everything, { failingCanary: false }))
+      expect(result.injected.cpWipes).toBe(1)
+      const cp = new Map(result.final.records.map((r) => [`${r.rolloutId}/${r.hostname}`, r.state] as const))
+      const stale = result.agents.flatMap((a) =>
+        a.queued > 0 ? [] : [...a.records.values()].filter((r) => cp.get(`${r.rolloutId}/${r.hostname}`) !== r.state).map((r) => `${r.hostname}=${r.state}`)
+      )
+      expect(stale).toEqual([])
+      expect(result.outcome.problems).toEqual([])
+    }).pipe(Effect.runPromise), 60_000)
+
+  // Every fault and a wipe, no failing canary, seed 26: infra-01 (wave 0) deferred, so the first
+  // CP released wave 1 and queued infra-02 (t+185 s); infra-02's long-poll took it at t+190 s.
+  // The CP is wiped then; the rebuilt CP reopens `infra` at wave 0 (t+250 s) with both hosts
+  // Pending and never queues infra-02 — yet the agent, whose verification of the dispatch waited
+  // for the CP to come back, acts on it at t+366 s, and the rebuilt CP applies its DispatchAck:
+  // infra-02 goes Activating while wave 0 is not done, which the wave-order and dispatch-gate
+  // invariants reported from t+366 s. Decision (the invariants were wrong, not the CP): the host
+  // really switches on a dispatch the old CP legitimately queued (it knew wave 0 was done:
+  // Deferred counts as done), and a CP refusing the ack would leave a host in flight that its
+  // disruption budget does not count. The CP keeps mirroring it; the agent now dates its ack with
+  // the dispatch's enqueuedAt (the reference's received_at, src/agent/workers/longpoll.ts), and
+  // the invariants accept an ack dated before its rollout was opened in the current storage — a
+  // dispatch of the storage before the wipe, judged in that epoch — while any dispatch or other
+  // ack of the current storage is still held to the gates (src/sim/invariants.ts
+  // `answersEarlierStorage`; doctored inputs in invariants.test.ts).
+  it("all faults + wipe, seed 26: no host is acked around the planner (wave order and the dispatch gates hold)", () =>
+    Effect.gen(function* () {
+      const everything: ReadonlyArray<Fault> = ["agentCrash", "offline", "transientProbe", "deferred", "cpRestart", "cpWipe", ...NETWORK_FAULTS]
+      const result = yield* simulate(small(26, everything, { failingCanary: false, maxHours: 2 }))
+      expect(result.injected.cpWipes).toBe(1)
+      expect(result.violations.filter((v) => v.invariant === "wave-order" || v.invariant === "no-dispatch-while-gated")).toEqual([])
+      expect(result.outcome.problems).toEqual([])
+      // The run still has the case: the rebuilt CP mirrored infra-02's ack of the old CP's dispatch.
+      const late = result.epochs
+        .slice(1)
+        .flatMap((e) => e.observations)
+        .filter((o) => o.kind === "ack" && o.acked !== null && answersEarlierStorage(o.acked, o.rollouts.find((r) => r.rolloutId === o.rolloutId)))
+      expect(late.map((o) => o.host)).toEqual(["infra-02"])
     }).pipe(Effect.runPromise), 60_000)
 })

@@ -1,7 +1,9 @@
 /**
  * The simulator's invariant checks can fail: each one, fed a doctored copy of a real run's event
  * log, records, dispatch observations, acknowledgements or agent views, reports the violation
- * (with the seed and the simulated second), and reports nothing on the untouched run.
+ * (with the seed and the simulated second), and reports nothing on the untouched run; the one
+ * allowance they make (an ack of a dispatch queued on the storage before a wipe) is shown to be
+ * as narrow as it claims.
  */
 import { beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -18,6 +20,7 @@ import {
   type DispatchObservation,
   type EpochData,
   planCpOutages,
+  PRIOR_CLOSURE,
   simpleGateBlocks,
   SIM_SIGNED_AT,
   simulate,
@@ -129,6 +132,37 @@ describe("no dispatch while a gate blocks", () => {
     expect(details.map((v) => v.detail)).toEqual([expect.stringContaining(`${ack.host} in ${ack.rolloutId} acked without a dispatch while wave`)])
   })
 
+  it("after a wipe, an agent's ack of a dispatch queued before the rollout was opened in this storage passes (the earlier storage's dispatch); a later one, or a synthesised one, is still held to the gates", () => {
+    const ack = epoch.observations.find((x) => x.kind === "ack" && run.fleet.fleet.waves[run.fleet.fleet.hosts[x.host]!.channel]![1]!.hosts.includes(x.host))!
+    const ackedAt = ack.acked!.dispatchAckedAt!
+    // The rebuilt CP opened the rollout (at wave 0) after the old CP's dispatch was acked, and never queued the host.
+    const reopened = (openedAt: number, acked = ack.acked!): DispatchObservation => ({
+      ...ack,
+      acked,
+      rollouts: ack.rollouts.map((r) => (r.rolloutId === ack.rolloutId ? { ...r, currentWave: 0, openedAt: openedAt as Timestamp } : r))
+    })
+    const wiped = (o: DispatchObservation): EpochData => ({
+      ...epoch,
+      index: 1,
+      observations: replace(ack, o).filter((x) => !(x.kind === "queue" && x.host === ack.host && x.rolloutId === ack.rolloutId)),
+      log: epoch.log.filter((e) => !(kindOf(e) === "QueueDispatch" && e.hostname === ack.host))
+    })
+    expect(check(wiped(reopened(ackedAt + 1000)))).toEqual([])
+    const heldToGates = [expect.stringContaining(`${ack.host} in ${ack.rolloutId} acked without a dispatch while wave`)]
+    // Acked after the opening: no dispatch of this storage or of an earlier one explains it.
+    expect(check(wiped(reopened(ackedAt))).map((v) => v.detail)).toEqual(heldToGates)
+    // A synthesised ack (the running target as the closure at dispatch) is this CP's decision.
+    const synthesised = reopened(ackedAt + 1000, { ...ack.acked!, currentClosureAtDispatch: ack.acked!.targetClosure })
+    expect(check(wiped(synthesised)).map((v) => v.detail)).toEqual(heldToGates)
+  })
+
+  it("a dispatch is held to the gates whatever the ack dates say (the earlier-storage allowance is for acks only)", () => {
+    const o = epoch.observations.find((x) => x.kind === "queue" && run.fleet.fleet.waves[run.fleet.fleet.hosts[x.host]!.channel]![1]!.hosts.includes(x.host))!
+    const late = { ...o, rollouts: o.rollouts.map((r) => (r.rolloutId === o.rolloutId ? { ...r, currentWave: 0, openedAt: (o.at + 60_000) as Timestamp } : r)) }
+    const details = check({ ...withObservations(replace(o, late)), index: 1 }).map((v) => v.detail)
+    expect(details.some((d) => d.includes("wave: host in wave 1, rollout at wave 0"))).toBe(true)
+  })
+
   it("a logged QueueDispatch the CP never decided (or the reverse) is reported", () => {
     const o = firstQueue()
     const violations = check(withObservations(epoch.observations.filter((x) => x !== o)))
@@ -199,6 +233,28 @@ describe("step invariants and fault plans", () => {
     const doctored = { ...run.final, records: run.final.records.map((r): HostRolloutState => (r === a || r === b ? { ...r, state: "Soaking" } : r)) }
     expect(invariants(checkStep(run.fleet, 1, doctored, SEED, 5))).toContain("budget")
     expect(invariants(checkStep(run.fleet, 1, doctored, SEED, 5, { rebooted: new Set([a!.hostname]) }))).not.toContain("budget")
+  })
+
+  it("wave order: a wave-1 host started while wave 0 is not done is reported, unless its ack answers a dispatch queued before the rollout was opened in this storage", () => {
+    const channel = run.fleet.channels[0]!
+    const second = run.fleet.fleet.waves[channel]![1]!
+    const rollout = run.final.rollouts.find((r) => r.channel === channel)!
+    const early = run.final.records.find((r) => r.rolloutId === rollout.rolloutId && second.hosts.includes(r.hostname))!
+    const ackedAt = (rollout.openedAt - 60_000) as Timestamp
+    const doctor = (started: Partial<HostRolloutState>, openedAt = rollout.openedAt) => ({
+      ...run.final,
+      rollouts: run.final.rollouts.map((r) => (r === rollout ? { ...r, state: "Active" as const, terminalAt: null, openedAt } : r)),
+      records: run.final.records.map((r): HostRolloutState =>
+        r === early ? { ...r, state: "Activating", ...started } : r.rolloutId === rollout.rolloutId ? { ...r, state: "Pending" } : r
+      )
+    })
+    const waveOrder = (snapshot: ReturnType<typeof doctor>) => checkStep(run.fleet, 1, snapshot, SEED, 5).filter((v) => v.invariant === "wave-order")
+    expect(waveOrder(doctor({}))).toEqual([expect.objectContaining({ detail: `${rollout.rolloutId}: wave 1 started before wave 0 was done` })])
+    // The old CP's dispatch (acked before this storage's rollout row was opened): the order was kept by that CP.
+    expect(waveOrder(doctor({ dispatchAckedAt: ackedAt, currentClosureAtDispatch: PRIOR_CLOSURE }))).toEqual([])
+    // Acked after the opening, or synthesised by recovery: reported.
+    expect(waveOrder(doctor({ dispatchAckedAt: ackedAt, currentClosureAtDispatch: PRIOR_CLOSURE }, (ackedAt - 1) as Timestamp))).toHaveLength(1)
+    expect(waveOrder(doctor({ dispatchAckedAt: ackedAt, currentClosureAtDispatch: early.targetClosure }))).toHaveLength(1)
   })
 
   it("CP outages are sorted and never overlap, and a seed always plans the same ones", () => {

@@ -5,11 +5,13 @@
  * Invariants: a dispatch is acted on only after the dispatch names this host, its manifest
  * verifies and lists this host with the dispatched closure, and the channel's policy has been
  * offered to the reducer; `currentClosureAtDispatch` is the closure running now (the reference
- * put the target there, spec §9.8). A dispatch dropped here is not lost: the CP queues it again
- * on its next plan tick while the host is Pending and unacked. Errors back off; never a crash loop.
+ * put the target there, spec §9.8); `receivedAt` is the dispatch's `enqueuedAt` (as the
+ * reference's `received_at: enqueued_at`, spec §5.4), so the DispatchAck names the dispatch it
+ * answers on the CP's clock, however long verification waited. A dispatch dropped here is not
+ * lost: the CP queues it again on its next plan tick while the host is Pending and unacked.
+ * Errors back off; never a crash loop.
  */
 import { Effect, Option, Schedule } from "effect"
-import { now } from "../../ports/clock.js"
 import type { ActivatorService } from "../../ports/activator.js"
 import type { ControlPlaneClientService, CpError } from "../../ports/controlPlaneClient.js"
 import type { DispatchEntry } from "../../ports/storage.js"
@@ -50,7 +52,11 @@ export const handleDispatch = (deps: LongPollDeps, entry: DispatchEntry): Effect
     if (Option.isNone(running)) {
       yield* Effect.logWarning("the running closure is unreadable; recording the target as the closure at dispatch", { rolloutId: entry.rolloutId })
     }
-    const receivedAt = yield* now
+    // Decision: the reference's value, not the agent's clock after verification (which may have
+    // waited for a CP restart, or outlived the storage of the CP that queued the dispatch): an ack
+    // dated before its rollout was opened in the CP's storage answers a dispatch of the storage
+    // before a wipe (the simulator's dispatch-gate invariants tell these apart by it).
+    const receivedAt = entry.enqueuedAt
     yield* deps.offer(
       AgentInput.HostEvent({
         rolloutId: entry.rolloutId,
