@@ -39,7 +39,12 @@ describe("agent boot recovery", () => {
     }).pipe(withCp(fleet))
   )
 
-  it.effect("a deferred switch completed by a reboot while the agent was down: the handshake's heartbeat lets the CP synthesise the completion, the agent resumes in Soaking", () =>
+  /**
+   * A host whose switch is deferred until a reboot, rebooted while its agent was down, then its
+   * agent started again (with `wrapClient`, if given): it converges, in step with the CP, with
+   * the deferral's completion logged after the deferral, and the switch ran once.
+   */
+  const rebootedAfterDeferral = (wrapClient?: (inner: ControlPlaneClientService) => ControlPlaneClientService) =>
     Effect.gen(function* () {
       const sim = yield* simulatedHost(10)
       yield* sim.control.script(targetOf(fleet, host), SimulatedActivation.Defer({ component: "kernel" }))
@@ -49,31 +54,7 @@ describe("agent boot recovery", () => {
       yield* sim.control.reboot
       expect((yield* sim.control.state).current).toBe(targetOf(fleet, host))
 
-      const second = yield* launch(fleet, host, { sim, queue: first.queue })
-      expect((yield* agentRecord(second.agent, rid))?.state).toBe("Soaking")
-      yield* runUntil(bothIn(second.agent, rid, "Converged"), 20 * 60)
-      const kinds = yield* expectInStep(second.agent, rid)
-      expect(kinds.slice(0, 4)).toEqual(["DispatchAck", "ActivationStarted", "ActivationDeferred", "ActivationCompleted"])
-      expect((yield* sim.control.state).switches).toBe(1)
-      yield* second.kill
-    }).pipe(withCp(fleet))
-  )
-
-  it.effect("a deferred switch completed by a reboot that the CP could not synthesise (no running closure reached it): the agent reports the completion itself, and both converge", () =>
-    Effect.gen(function* () {
-      const sim = yield* simulatedHost(10)
-      yield* sim.control.script(targetOf(fleet, host), SimulatedActivation.Defer({ component: "kernel" }))
-      const first = yield* launch(fleet, host, { sim })
-      yield* runUntil(bothIn(first.agent, rid, "Deferred"), 120)
-      yield* first.kill
-      yield* sim.control.reboot
-
-      // The CP never hears the running closure from this agent's heartbeats: it cannot synthesise.
-      const blind = (inner: ControlPlaneClientService): ControlPlaneClientService => ({
-        ...inner,
-        heartbeat: (request) => inner.heartbeat({ ...request, currentClosure: null })
-      })
-      const second = yield* launch(fleet, host, { sim, queue: first.queue, wrapClient: blind })
+      const second = yield* launch(fleet, host, { sim, queue: first.queue, ...(wrapClient === undefined ? {} : { wrapClient }) })
       expect(second.handshake.rehydrated).toBe(1)
       expect((yield* agentRecord(second.agent, rid))?.state).toBe("Soaking")
       yield* runUntil(bothIn(second.agent, rid, "Converged"), 20 * 60)
@@ -82,5 +63,13 @@ describe("agent boot recovery", () => {
       expect((yield* sim.control.state).switches).toBe(1)
       yield* second.kill
     }).pipe(withCp(fleet))
+
+  it.effect("a deferred switch completed by a reboot while the agent was down: the handshake's heartbeat lets the CP synthesise the completion, the agent resumes in Soaking", () =>
+    rebootedAfterDeferral()
+  )
+
+  // The CP never hears the running closure from this agent's heartbeats, so it cannot synthesise.
+  it.effect("a deferred switch completed by a reboot that the CP could not synthesise (no running closure reached it): the agent reports the completion itself, and both converge", () =>
+    rebootedAfterDeferral((inner) => ({ ...inner, heartbeat: (request) => inner.heartbeat({ ...request, currentClosure: null }) }))
   )
 })
