@@ -2,7 +2,8 @@
  * `npm run demo` (tsx examples/demo.ts): the whole system in one process. Signs the sample fleet
  * (3 channels × 20 hosts, waves, host and channel edges, a disruption budget; the canary of the
  * rollback-and-halt channel gets a probe that fails), starts the control plane on embedded
- * SQLite and one agent per simulated host, and runs the rollout on a virtual clock: hours of
+ * SQLite and one agent per simulated host (each call through the CP's HTTP API, in-process),
+ * and runs the rollout on a virtual clock: hours of
  * simulated soak windows in seconds of wall time. Shows a live view every simulated minute, then
  * a summary. Exits 0 when the outcome is the expected one: every channel Terminal except the
  * failing canary's, which is Failed with the canary Reverted and its closure quarantined.
@@ -50,6 +51,8 @@ console.log(
 const started = Date.now()
 const program = simulate({
   seed,
+  // Every agent call through the CP's full HTTP stack in-process: the demo shows the real wire.
+  transport: "http",
   hostsPerChannel,
   storage: filename === null ? { _tag: "memory" } : { _tag: "sqlite", filename },
   checkEverySeconds: 60,

@@ -2,8 +2,8 @@
  * The longer soak (issue 7): `tsx examples/simulate.ts` runs the simulator over many seeds, with
  * the chosen faults, checks every invariant and the expected outcome of each run, prints one line
  * per seed and a summary, and exits 1 when any run broke an invariant or ended otherwise than
- * expected (2 on bad flags). CI runs SIM_SEEDS (default 8) small runs per fault scenario in
- * test/sim; this is the same thing for as many seeds as you like.
+ * expected (2 on bad flags). CI runs SIM_SEEDS small runs per fault scenario in test/sim; this
+ * is the same thing for as many seeds as you like.
  *
  * Flags:
  *   --seeds N        how many seeds (default 20)
@@ -16,6 +16,8 @@
  *                    agentCrash, offline, deferred, cpRestart, cpWipe, netDrop, netResponseLost,
  *                    netDuplicate, netDelay, netReorder
  *   --sqlite         SQLite storage in a temporary directory instead of memory
+ *   --transport T    how agents reach the CP: direct (default: its AgentEndpoint) or http (its
+ *                    full HTTP stack, in-process)
  *   --quiet          only failing seeds and the summary
  *
  * Invariant: a run's verdict is the simulator's own (violations with their seed and step, the
@@ -28,7 +30,7 @@ import { parseArgs } from "node:util"
 import { Effect } from "effect"
 import { ALL_FAULTS, type Fault, formatDuration, simulate } from "../src/sim/index.js"
 
-const usage = `usage: simulate [--seeds N] [--first-seed S] [--hosts N] [--channels N] [--waves N] [--max-in-flight N] [--faults LIST|all] [--sqlite] [--quiet]
+const usage = `usage: simulate [--seeds N] [--first-seed S] [--hosts N] [--channels N] [--waves N] [--max-in-flight N] [--faults LIST|all] [--sqlite] [--transport direct|http] [--quiet]
 faults: ${ALL_FAULTS.join(", ")}`
 
 const { values } = parseArgs({
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     "max-in-flight": { type: "string", default: "5" },
     faults: { type: "string", default: "" },
     sqlite: { type: "boolean", default: false },
+    transport: { type: "string", default: "direct" },
     quiet: { type: "boolean", default: false }
   }
 })
@@ -57,7 +60,8 @@ const waves = positive(values.waves)
 const maxInFlight = positive(values["max-in-flight"])
 const requested = values.faults === "all" ? ALL_FAULTS : values.faults.split(",").filter((f) => f.length > 0)
 const unknown = requested.filter((f) => !(ALL_FAULTS as ReadonlyArray<string>).includes(f))
-if (seeds === null || hostsPerChannel === null || channels === null || waves === null || maxInFlight === null || !Number.isInteger(firstSeed) || unknown.length > 0) {
+const transport = values.transport === "http" || values.transport === "direct" ? values.transport : null
+if (transport === null || seeds === null || hostsPerChannel === null || channels === null || waves === null || maxInFlight === null || !Number.isInteger(firstSeed) || unknown.length > 0) {
   if (unknown.length > 0) console.error(`unknown fault(s): ${unknown.join(", ")}`)
   console.error(usage)
   process.exit(2)
@@ -66,7 +70,7 @@ const faults = requested as ReadonlyArray<Fault>
 
 const pad = (text: string | number, width: number) => String(text).padStart(width)
 console.log(
-  `soak: ${seeds} seeds from ${firstSeed}, ${channels} channels × ${hostsPerChannel} hosts, ${waves} waves, faults: ${faults.length === 0 ? "none" : faults.join(", ")}, storage ${values.sqlite ? "SQLite" : "memory"}`
+  `soak: ${seeds} seeds from ${firstSeed}, ${channels} channels × ${hostsPerChannel} hosts, ${waves} waves, faults: ${faults.length === 0 ? "none" : faults.join(", ")}, storage ${values.sqlite ? "SQLite" : "memory"}, transport ${transport}`
 )
 if (!values.quiet) console.log(`${pad("seed", 6)}  ${pad("verdict", 7)}  ${pad("violations", 10)}  ${pad("simulated", 9)}  ${pad("events", 6)}  ${pad("wall ms", 7)}  injected`)
 
@@ -83,6 +87,7 @@ const program = Effect.gen(function* () {
       waves,
       maxInFlight,
       faults,
+      transport,
       storage: dir === null ? { _tag: "memory" } : { _tag: "sqlite", filename: join(dir, "cp.db") }
     }).pipe(Effect.ensuring(Effect.sync(() => dir !== null && rmSync(dir, { recursive: true, force: true }))))
     const wall = performance.now() - started

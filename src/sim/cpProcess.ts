@@ -1,7 +1,8 @@
 /**
  * The simulated control plane as a process the driver can stop, start again on the same storage
  * (a restart) or on empty storage (a database wipe), while the agents keep running. Agents reach
- * whichever CP is current through one forwarding {@link InProcessCp}: while the CP is down their
+ * whichever CP is current through one forwarding connection of the run's transport (an
+ * {@link InProcessCp} for "http", the CP's AgentEndpoint for "direct"): while the CP is down their
  * requests fail as a refused connection would (CpUnavailable).
  *
  * Storage lives in "epochs": epoch 0 is the storage the run starts on; each wipe archives the
@@ -12,18 +13,21 @@
  * Invariant: at most one CP runs at a time; a wipe happens only while the CP is stopped; the
  * forwarding server never reaches a stopped CP.
  */
-import { Chunk, Context, Effect, Exit, Layer, Option, Ref, Scope } from "effect"
-import { InProcessCp } from "../agent/index.js"
+import { Chunk, Context, Effect, Exit, Layer, Option, Redacted, Ref, Scope } from "effect"
+import { CpCredentials, InProcessCp, layerInProcessClient, makeDirectClient } from "../agent/index.js"
+import { AgentEndpoint, type AgentEndpointService } from "../cp/agentEndpoint.js"
+import type { HostId } from "../domain/ids.js"
 import type { HostRolloutState } from "../domain/hostState.js"
 import { EventLog, type StoredEventLogEntry } from "../ports/eventLog.js"
 import type { StorageError } from "../ports/errors.js"
+import { ControlPlaneClient, CpUnavailable } from "../ports/controlPlaneClient.js"
 import { type QuarantineRecord, Storage } from "../ports/storage.js"
 import { type DispatchObservation, observeDispatches } from "./observer.js"
 import type { SignedSampleFleet } from "./sampleFleet.js"
-import { simCpLayer } from "./world.js"
+import { simCoreLayer, simCpLayer, simTokenOf, type SimTransport } from "./world.js"
 
-/** The services of a running simulated CP. */
-export type SimCpServices = Layer.Layer.Success<ReturnType<typeof simCpLayer>>
+/** The services of a running simulated CP (either transport). */
+export type SimCpServices = Layer.Layer.Success<ReturnType<typeof simCoreLayer>>
 
 /** One storage epoch as the invariants read it. */
 export interface EpochData {
@@ -38,8 +42,12 @@ export interface EpochData {
 
 /** The control-plane process. */
 export interface CpProcess {
-  /** The forwarding server agents' in-process clients use. */
+  /** The forwarding server in-process HTTP clients use ("http" transport; refuses every request under "direct"). */
   readonly server: Context.Tag.Service<InProcessCp>
+  /** The forwarding endpoint: the running CP's AgentEndpoint, or CpUnavailable while it is down. */
+  readonly endpoint: Effect.Effect<AgentEndpointService, CpUnavailable>
+  /** The ControlPlaneClient of `host` over the run's transport, reaching whichever CP runs. */
+  readonly clientFor: (host: HostId) => Layer.Layer<ControlPlaneClient>
   /** Whether a CP is running. */
   readonly running: Effect.Effect<boolean>
   /** The current storage epoch. */
@@ -65,6 +73,8 @@ interface Epoch {
 interface Running {
   readonly scope: Scope.CloseableScope
   readonly context: Context.Context<SimCpServices>
+  /** The CP's HTTP app as a `fetch` ("http" transport only). */
+  readonly fetch: typeof globalThis.fetch | null
 }
 
 /** Reads an epoch's data from its storage. */
@@ -87,13 +97,15 @@ const readEpoch = (epoch: Epoch): Effect.Effect<EpochData, StorageError> =>
  * build must be a fresh, empty database). Storage is held by the caller's scope; the running CP
  * is stopped when that scope closes. The CP is not started. `observe: false` records no dispatch
  * observations (each one copies the fleet's records: O(hosts) per dispatch; for benchmarks).
+ * `transport` (default "direct") chooses how agents reach it; only "http" builds the HTTP stack.
  */
 export const makeCpProcess = (
   signed: SignedSampleFleet,
   makeStorage: (epoch: number) => Layer.Layer<Storage | EventLog, StorageError>,
-  options: { readonly observe?: boolean } = {}
+  options: { readonly observe?: boolean; readonly transport?: SimTransport } = {}
 ) =>
   Effect.gen(function* () {
+    const transport = options.transport ?? "direct"
     const outer = yield* Effect.scope
     const openEpoch = (index: number) =>
       Effect.gen(function* () {
@@ -115,10 +127,13 @@ export const makeCpProcess = (
       if ((yield* Ref.get(running)) !== null) return
       const epoch = yield* Ref.get(current)
       const scope = yield* Scope.make()
-      const context = yield* Layer.buildWithScope(simCpLayer(signed, Layer.succeedContext(epoch.storage)), scope).pipe(
-        Effect.onError(() => Scope.close(scope, Exit.void))
-      )
-      yield* Ref.set(running, { scope, context })
+      const storage = Layer.succeedContext(epoch.storage)
+      const built: Effect.Effect<Omit<Running, "scope">, StorageError> =
+        transport === "http"
+          ? Effect.map(Layer.buildWithScope(simCpLayer(signed, storage), scope), (context) => ({ context, fetch: Context.get(context, InProcessCp).fetch }))
+          : Effect.map(Layer.buildWithScope(simCoreLayer(signed, storage), scope), (context) => ({ context, fetch: null }))
+      const cp = yield* built.pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
+      yield* Ref.set(running, { scope, ...cp })
     })
 
     const wipe = Effect.gen(function* () {
@@ -132,12 +147,22 @@ export const makeCpProcess = (
     const server: Context.Tag.Service<InProcessCp> = {
       fetch: (input, init) =>
         Effect.runPromise(Ref.get(running)).then((r) =>
-          r === null ? Promise.reject(new TypeError("simulated: control plane down")) : Context.get(r.context, InProcessCp).fetch(input, init)
+          r === null || r.fetch === null ? Promise.reject(new TypeError("simulated: control plane down")) : r.fetch(input, init)
         )
     }
+    const down = new CpUnavailable({ reason: "simulated: control plane down", retryAfterSeconds: null })
+    const endpoint = Effect.flatMap(Ref.get(running), (r) => (r === null ? Effect.fail(down) : Effect.succeed(Context.get(r.context, AgentEndpoint))))
+    const clientFor = (host: HostId): Layer.Layer<ControlPlaneClient> =>
+      transport === "http"
+        ? layerInProcessClient({ credentials: CpCredentials.BearerToken({ token: Redacted.make(simTokenOf(host)) }) }).pipe(
+            Layer.provide(Layer.succeed(InProcessCp, server))
+          )
+        : Layer.succeed(ControlPlaneClient, makeDirectClient(host, endpoint))
 
     const process: CpProcess = {
       server,
+      endpoint,
+      clientFor,
       running: Effect.map(Ref.get(running), (r) => r !== null),
       epoch: Effect.map(Ref.get(current), (e) => e.index),
       withCp: <A, E>(effect: Effect.Effect<A, E, SimCpServices>) =>

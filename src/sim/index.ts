@@ -15,7 +15,19 @@ export { between, unit } from "./rng.js"
 export { type Frame, type Injected, SIM_SIGNED_AT, simulate, type SimulateOptions, type SimulationResult } from "./simulate.js"
 export { countStates, type Deferral, FINISHED, quiesce, type Snapshot, takeSnapshot } from "./snapshot.js"
 export { makeVirtualClock, type VirtualClock } from "./virtualClock.js"
-export { type HostScript, makeHost, PRIOR_CLOSURE, SIM_AGENT_TIMING, SIM_PROBE, simCpLayer, type SimHost, simTokenOf, startAgent } from "./world.js"
+export {
+  type HostScript,
+  makeHost,
+  PRIOR_CLOSURE,
+  SIM_AGENT_TIMING,
+  SIM_PROBE,
+  simCoreLayer,
+  simCpLayer,
+  type SimHost,
+  simTokenOf,
+  type SimTransport,
+  startAgent
+} from "./world.js"
 export {
   ALL_FAULTS,
   type CpOutage,

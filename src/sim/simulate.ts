@@ -15,7 +15,6 @@
 import { Chunk, Effect, Either, Logger, LogLevel, Option, Random, Ref } from "effect"
 import { layerMemory } from "../../adapters/memory/index.js"
 import { layerSqlite } from "../../adapters/sqlite/index.js"
-import { InProcessCp } from "../agent/index.js"
 import { CpReducer } from "../cp/index.js"
 import type { HostId } from "../domain/index.js"
 import { ts } from "../domain/time.js"
@@ -34,7 +33,7 @@ import { between } from "./rng.js"
 import { signSampleFleet, type SignedSampleFleet } from "./sampleFleet.js"
 import { FINISHED, quiesce, type Snapshot, takeSnapshot } from "./snapshot.js"
 import { makeVirtualClock } from "./virtualClock.js"
-import { makeHost, type SimHost, startAgent } from "./world.js"
+import { makeHost, type SimHost, type SimTransport, startAgent } from "./world.js"
 
 /** When the simulator signs its fleet; the clock starts one minute later. */
 export const SIM_SIGNED_AT = ts("2026-05-17T12:00:00Z")
@@ -73,6 +72,12 @@ export interface SimulateOptions {
   readonly checkInvariants?: boolean
   /** Check them only every this many simulated seconds instead (default: every step). */
   readonly checkEverySeconds?: number
+  /**
+   * How the agents reach the CP (default "direct": the CP's AgentEndpoint, the answers HTTP would
+   * give at a fraction of the cost); "http" sends every call through the CP's full HTTP stack
+   * in-process (see `SimTransport`). Network faults apply to either.
+   */
+  readonly transport?: SimTransport
   /** Called with every frame's snapshot (e.g. to redraw a terminal view). */
   readonly onFrame?: (frame: Frame) => Effect.Effect<void>
 }
@@ -181,15 +186,15 @@ export const simulate = (options: SimulateOptions = {}) => {
   const maxInFlight = options.maxInFlight ?? 5
   const run = Effect.gen(function* () {
     const checking = options.checkInvariants ?? true
-    const cp = yield* makeCpProcess(signed, storageOf, { observe: checking })
+    const cp = yield* makeCpProcess(signed, storageOf, { observe: checking, transport: options.transport ?? "direct" })
     yield* cp.start
     const recorder = yield* makeNetworkRecorder
     const hosts = new Map<HostId, SimHost>()
     const plans = new Map<HostId, HostFaults>()
     const launch = (host: HostId, parts: Pick<SimHost, "sim" | "queue">, network: Effect.Effect.Success<typeof makeHostNetwork>) =>
-      startAgent(signed, host, parts, (client) =>
+      startAgent(signed, host, parts, cp.clientFor(host), (client) =>
         withNetworkFaults(client, { seed, host, faults: networkFaults, state: network, recorder, epoch: cp.epoch })
-      ).pipe(Effect.provideService(InProcessCp, cp.server))
+      )
     const networks = new Map<HostId, Effect.Effect.Success<typeof makeHostNetwork>>()
     for (const h of signed.hosts) {
       const host = h as HostId

@@ -1,18 +1,19 @@
 /**
- * The simulated world: one real control plane (core, manifest poll, HTTP API served in-process,
- * bearer-token auth) on memory or SQLite storage, and one real agent per host on a simulated
- * host, talking to the CP through the in-process client. Everything runs on Effect's Clock.
+ * The simulated world: one real control plane (core, manifest poll, the agent routes' endpoint
+ * and, for the "http" transport, its HTTP API served in-process with bearer-token auth) on memory
+ * or SQLite storage, and one real agent per host on a simulated host, talking to the CP through
+ * the client of the run's transport (see {@link SimTransport}). Everything runs on Effect's Clock.
  *
  * Invariant: the world only builds layers and scripts the simulated hosts; every rollout
  * decision is the CP's or an agent's.
  */
-import { Context, Effect, Exit, Layer, Redacted, Schema, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { layerBearerTokens, layerMemoryManifestSource, makeMemoryOutboundQueue } from "../../adapters/memory/index.js"
 import { makeSimulatedHost, SimulatedActivation, type SimulatedHostParts } from "../../adapters/memory/simulatedHost.js"
 import type { SignedSampleFleet } from "./sampleFleet.js"
-import { Agent, type AgentService, CpCredentials, layer as agentLayer, layerInProcessClient, layerInProcessServer } from "../agent/index.js"
-import { layer as coreLayer, ManifestPoll } from "../cp/index.js"
-import { layerServe } from "../cp/http/index.js"
+import { Agent, type AgentService, layer as agentLayer, layerInProcessServer } from "../agent/index.js"
+import { AgentEndpoint, layer as coreLayer, ManifestPoll } from "../cp/index.js"
+import { HttpMetrics, layerServe, resolveHttpOptions } from "../cp/http/index.js"
 import type { ClosureHash, HostId, ProbeName } from "../domain/index.js"
 import {
   Activator,
@@ -49,13 +50,34 @@ export const SIM_AGENT_TIMING = {
 /** A host's bearer token in the simulated world. */
 export const simTokenOf = (host: string) => `sim-token-${host}`
 
-/** The complete CP for `signed` over `storage`, serving the in-process HTTP API. */
-export const simCpLayer = (signed: SignedSampleFleet, storage: Layer.Layer<Storage | EventLog, StorageError>) => {
+/**
+ * How the simulated agents reach the CP:
+ * - `"direct"`: each call goes to the CP's AgentEndpoint as the agent's host (`makeDirectClient`):
+ *   the answers HTTP would give (test/agent/clientConformance.test.ts) at a fraction of the cost;
+ * - `"http"`: each call goes through the CP's full HTTP stack in-process (request encoding,
+ *   guard, bearer-token authentication, routing, body decoding: `layerInProcessClient`).
+ */
+export type SimTransport = "http" | "direct"
+
+/** The CP's HTTP settings in the simulator (the endpoint of the "direct" transport uses the same). */
+// Agents ask for 300 s long-polls (SIM_AGENT_TIMING); the reference cap of 60 s would wake each idle agent every minute.
+const SIM_HTTP_OPTIONS = { maxDispatchWaitSeconds: SIM_AGENT_TIMING.dispatchWaitSeconds } as const
+
+/** The CP for `signed` over `storage` without HTTP: core, manifest poll and the agent routes' endpoint. */
+export const simCoreLayer = (signed: SignedSampleFleet, storage: Layer.Layer<Storage | EventLog, StorageError>) => {
   const core = coreLayer({ planInterval: "15 seconds" }).pipe(Layer.provideMerge(storage))
   const poll = ManifestPoll.layer({ interval: "10 minutes" }).pipe(Layer.provide(layerMemoryManifestSource(signed.files)), Layer.provideMerge(core))
+  return AgentEndpoint.layer(resolveHttpOptions(SIM_HTTP_OPTIONS)).pipe(Layer.provide(HttpMetrics.layer), Layer.provideMerge(poll))
+}
+
+/** The complete CP for `signed` over `storage`: {@link simCoreLayer} and the HTTP API served in-process. */
+export const simCpLayer = (signed: SignedSampleFleet, storage: Layer.Layer<Storage | EventLog, StorageError>) => {
   const tokens = Object.fromEntries(signed.hosts.map((h) => [simTokenOf(h), h]))
-  // Agents ask for 300 s long-polls (SIM_AGENT_TIMING); the reference cap of 60 s would wake each idle agent every minute.
-  return layerServe({ maxDispatchWaitSeconds: SIM_AGENT_TIMING.dispatchWaitSeconds }).pipe(Layer.provideMerge(layerInProcessServer), Layer.provide(layerBearerTokens(tokens)), Layer.provideMerge(poll))
+  return layerServe(SIM_HTTP_OPTIONS).pipe(
+    Layer.provideMerge(layerInProcessServer),
+    Layer.provide(layerBearerTokens(tokens)),
+    Layer.provideMerge(simCoreLayer(signed, storage))
+  )
 }
 
 /** How one simulated host behaves. */
@@ -95,18 +117,19 @@ export const makeHost = (signed: SignedSampleFleet, host: HostId, script: HostSc
   })
 
 /**
- * Starts (or restarts) the agent of a simulated host, in its own scope; needs the CP's in-process
- * server. `wrapClient` wraps the agent's CP client (the simulator's network faults).
+ * Starts (or restarts) the agent of a simulated host, in its own scope, over `client` (its
+ * connection to the CP, see `CpProcess.clientFor`). `wrapClient` wraps the agent's CP client (the
+ * simulator's network faults).
  */
 export const startAgent = (
   signed: SignedSampleFleet,
   host: HostId,
   parts: { readonly sim: SimulatedHostParts; readonly queue: OutboundQueueService },
+  connection: Layer.Layer<ControlPlaneClient>,
   wrapClient: (client: ControlPlaneClientService) => ControlPlaneClientService = (client) => client
 ) =>
   Effect.gen(function* () {
-    const inProcess = layerInProcessClient({ credentials: CpCredentials.BearerToken({ token: Redacted.make(simTokenOf(host)) }) })
-    const client = Layer.effect(ControlPlaneClient, Effect.map(ControlPlaneClient, wrapClient)).pipe(Layer.provide(inProcess))
+    const client = Layer.effect(ControlPlaneClient, Effect.map(ControlPlaneClient, wrapClient)).pipe(Layer.provide(connection))
     const layer = agentLayer({ hostname: host, trust: signed.trust, probes: PROBES, ...SIM_AGENT_TIMING }).pipe(
       Layer.provide(client),
       Layer.provide(Layer.succeed(OutboundQueue, parts.queue)),

@@ -1,7 +1,8 @@
 /**
  * The demo's core (`simulate`) at small sizes: the signed sample fleet rolls out through a real
  * CP and real agents on simulated hosts; the failing canary's channel halts with the canary
- * Reverted and its closure quarantined, every other channel reaches Terminal.
+ * Reverted and its closure quarantined, every other channel reaches Terminal. The demo runs over
+ * the "http" transport (every agent call through the CP's HTTP stack), and so does its test.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -10,7 +11,7 @@ import { simulate } from "../../src/sim/index.js"
 describe("simulator: the demo's outcome", () => {
   it.live("demo, small: every channel Terminal but the failing canary's, which is Failed, canary Reverted, closure quarantined", () =>
     Effect.gen(function* () {
-      const result = yield* simulate({ seed: 7, hostsPerChannel: 3 })
+      const result = yield* simulate({ seed: 7, hostsPerChannel: 3, transport: "http" })
       expect(result.outcome.problems).toEqual([])
       const { channel, host } = result.fleet.failingCanary
       const states = new Map(result.final.rollouts.map((r) => [r.channel, r.state] as const))

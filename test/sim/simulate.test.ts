@@ -28,6 +28,15 @@ describe("simulator: seeded faults and invariants", () => {
       expect(shape(c)).not.toEqual(shape(a))
     }), 120_000)
 
+  it.live("the transport changes nothing the CP decides: without faults, the same seed gives the same event log over \"http\" and \"direct\"", () =>
+    Effect.gen(function* () {
+      for (const seed of [1, 2]) {
+        const http = yield* simulate(small(seed, [], { transport: "http" }))
+        const direct = yield* simulate(small(seed, [], { transport: "direct" }))
+        expect(shape(direct)).toEqual(shape(http))
+        expect(direct.final.records.map((r) => [r.hostname, r.state])).toEqual(http.final.records.map((r) => [r.hostname, r.state]))
+      }
+    }), 120_000)
   scenario({ name: "no faults", faults: [], injected: (r) => r.injected.crashes + r.injected.offline + r.injected.transientProbes })
   scenario({ name: "agent crash and restart mid-activation", faults: ["agentCrash"], injected: (r) => r.injected.crashes })
   scenario({ name: "hosts offline for a stretch", faults: ["offline"], injected: (r) => r.injected.offline })

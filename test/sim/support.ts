@@ -14,6 +14,9 @@ import { type Fault, simulate, type SimulateOptions, type SimulationResult } fro
  */
 export const SEEDS = Number(process.env.SIM_SEEDS ?? 8)
 
+/** Seeds of the scenarios run over the "http" transport (each run costs more): a tenth of {@link SEEDS}, at least 8. */
+export const HTTP_SEEDS = Math.max(8, Math.round(SEEDS / 10))
+
 /** The small fleet of the scenarios, with `faults` injected. */
 export const small = (seed: number, faults: ReadonlyArray<Fault>, extra: Partial<SimulateOptions> = {}): SimulateOptions => ({
   seed,
@@ -31,8 +34,10 @@ export interface Scenario {
   readonly faults: ReadonlyArray<Fault>
   /** How many of the scenario's faults a run injected (must be > 0 over all seeds, 0 for no faults). */
   readonly injected: (result: SimulationResult) => number
-  /** Extra options (e.g. no failing canary). */
+  /** Extra options (e.g. no failing canary, the "http" transport). */
   readonly options?: Partial<SimulateOptions>
+  /** Seeds 1..seeds (default {@link SEEDS}). */
+  readonly seeds?: number
   /**
    * Seeds that break on a known bug outside src/sim (explained in faults.known.test.ts): for
    * them the test asserts the run is still broken, so a fix makes it fail until the seed is
@@ -45,13 +50,13 @@ export interface Scenario {
  * One scenario as a test: for SEEDS seeds, every invariant holds (after every step and at the
  * end) and the outcome is the expected one; the fault really was injected.
  */
-export const scenario = ({ faults, injected, knownBroken = [], name, options }: Scenario) =>
+export const scenario = ({ faults, injected, knownBroken = [], name, options, seeds = SEEDS }: Scenario) =>
   it.live(
-    `${name}: ${SEEDS} seeds, every invariant holds and the outcome is the expected one`,
+    `${name}: ${seeds} seeds, every invariant holds and the outcome is the expected one`,
     () =>
       Effect.gen(function* () {
         let total = 0
-        for (let seed = 1; seed <= SEEDS; seed++) {
+        for (let seed = 1; seed <= seeds; seed++) {
           const result = yield* simulate(small(seed, faults, { ...options, ...(knownBroken.includes(seed) ? { maxHours: 2 } : {}) }))
           if (knownBroken.includes(seed)) expect({ seed, stillBroken: !result.outcome.ok }).toEqual({ seed, stillBroken: true })
           else expect({ seed, violations: result.violations, problems: result.outcome.problems }).toEqual({ seed, violations: [], problems: [] })
@@ -59,7 +64,7 @@ export const scenario = ({ faults, injected, knownBroken = [], name, options }: 
         }
         expect(total > 0).toBe(faults.length > 0)
       }),
-    Math.max(120_000, SEEDS * 10_000)
+    Math.max(120_000, seeds * 10_000)
   )
 
 /** Requests hit by any network fault in a run. */
