@@ -16,7 +16,7 @@ import type { HostId, RolloutId } from "../domain/ids.js"
 import { type DispatchEntry, Storage } from "../ports/storage.js"
 import { Conflict, Forbidden, NotFound, Unavailable } from "../wire/errors.js"
 import type { HeartbeatRequest, HeartbeatResponse, SignedFleet, SignedManifest } from "../wire/schemas.js"
-import { ask, storageUnavailable } from "./http/ask.js"
+import { makeAsker, storageUnavailable } from "./http/ask.js"
 import type { ResolvedHttpOptions } from "./http/config.js"
 import { HttpMetrics } from "./http/metrics.js"
 import { HostEventOutcome, type HeartbeatReply, ReducerInput } from "./input.js"
@@ -58,10 +58,11 @@ export class AgentEndpoint extends Context.Tag("effect-fleet/AgentEndpoint")<Age
   static readonly layer = (
     options: AgentEndpointOptions
   ): Layer.Layer<AgentEndpoint, never, CpReducer | Storage | DispatchNotifier | HttpMetrics> =>
-    Layer.effect(
+    Layer.scoped(
       AgentEndpoint,
       Effect.gen(function* () {
         const reducer = yield* CpReducer
+        const asker = yield* makeAsker(reducer, options.replyTimeout)
         const storage = yield* Storage
         const notifier = yield* DispatchNotifier
         const metrics = yield* HttpMetrics
@@ -76,7 +77,7 @@ export class AgentEndpoint extends Context.Tag("effect-fleet/AgentEndpoint")<Age
         const postEvent = (authenticated: HostId, envelope: AgentEventEnvelope) =>
           Effect.gen(function* () {
             const host = yield* actingFor(authenticated, envelope.hostname).pipe(Effect.tapError(() => metrics.event("forbidden")))
-            const outcome = yield* ask(reducer, options.replyTimeout, (reply: Deferred.Deferred<HostEventOutcome>) =>
+            const outcome = yield* asker.ask((reply: Deferred.Deferred<HostEventOutcome>) =>
               ReducerInput.HostEvent({ host, rolloutId: envelope.rolloutId, event: toRemoteEvent(envelope.event), reply })
             ).pipe(
               Effect.catchTags({
@@ -102,7 +103,7 @@ export class AgentEndpoint extends Context.Tag("effect-fleet/AgentEndpoint")<Age
         const heartbeat = (authenticated: HostId, request: HeartbeatRequest) =>
           Effect.gen(function* () {
             const host = yield* actingFor(authenticated, request.hostname)
-            const reply = yield* ask(reducer, options.replyTimeout, (deferred: Deferred.Deferred<HeartbeatReply, string>) =>
+            const reply = yield* asker.ask((deferred: Deferred.Deferred<HeartbeatReply, string>) =>
               ReducerInput.HeartbeatReceived({
                 host,
                 rolloutId: request.rolloutId,

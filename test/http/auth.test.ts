@@ -8,8 +8,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Layer } from "effect"
 import * as https from "node:https"
 import { layerBearerTokens, layerBearerTokensConfig, layerBearerTokensFile } from "../../adapters/memory/agentAuth.js"
-import { hostnameFromCommonName, layerHttpsServer, layerMtls } from "../../src/cp/auth/index.js"
-import { layerServe } from "../../src/cp/http/index.js"
+import { hostnameFromCommonName, layerMtls, mtlsServerOptions, readTlsMaterial } from "../../src/cp/auth/index.js"
+import { layerNodeServer } from "../../src/cp/http/index.js"
 import type { HostId, Timestamp } from "../../src/domain/index.js"
 import { AgentAuth } from "../../src/ports/agentAuth.js"
 import { Storage } from "../../src/ports/index.js"
@@ -68,13 +68,15 @@ describe("certificate CN → hostname (spec §1.1)", () => {
   })
 })
 
-describe("mTLS AgentAuth over HTTPS", () => {
+// The HTTPS server the CP builds itself (layerNodeServer), so the agent fast path runs in front of
+// the HttpApi (and is switched off for the second run): the mTLS adapter must see the same TLS
+// socket through the fast path's lean request.
+for (const fastPath of [true, false]) describe(`mTLS AgentAuth over HTTPS (fastPath: ${fastPath})`, () => {
   const pki = makeTestPki()
-  const serverLayer = layerServe().pipe(
-    Layer.provideMerge(layerHttpsServer({ certPath: pki.serverCertPath, keyPath: pki.serverKeyPath, clientCaPath: pki.caPath, port: 0, host: "127.0.0.1" })),
-    Layer.provide(layerMtls()),
-    Layer.provideMerge(cpLayer())
-  )
+  const tls = readTlsMaterial({ certPath: pki.serverCertPath, keyPath: pki.serverKeyPath, clientCaPath: pki.caPath })
+  const serverLayer = Layer.unwrapEffect(
+    Effect.map(tls, (material) => layerNodeServer(() => https.createServer(mtlsServerOptions(material)), { port: 0, host: "127.0.0.1" }, { fastPath }))
+  ).pipe(Layer.provide(layerMtls()), Layer.provideMerge(cpLayer()))
 
   /** One HTTPS request from a client presenting `identity` (or no certificate). */
   const call = (method: "GET" | "POST", path: string, identity: Pem | null, body?: unknown) =>

@@ -1,12 +1,14 @@
 /**
  * Bad requests (spec §3.1/§3.3 and the issue's table): each is answered with its status and
  * typed body, and none changes the CP's state (records, rollouts, dispatches, quarantines, the
- * event log are identical before and after).
+ * event log are identical before and after). The whole table runs twice: with the agent fast path
+ * in front of the HttpApi (the default) and with everything on the HttpApi (`fastPath: false`).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Effect, Either, Stream } from "effect"
-import { dispatchAck, envelope, postJson, publish, raw, type RawOptions, RID, snapshot, withServer } from "./support.js"
+import type { CpHttpOptions } from "../../src/cp/http/index.js"
+import { dispatchAck, envelope, postJson, publish, raw, type RawOptions, RID, snapshot, withServer as withServerOf } from "./support.js"
 
 interface Case {
   readonly name: string
@@ -141,7 +143,8 @@ const cases: ReadonlyArray<Case> = [
   }
 ]
 
-describe("HTTP rejections change nothing", () => {
+for (const fastPath of [true, false]) describe(`HTTP rejections change nothing (fastPath: ${fastPath})`, () => {
+  const withServer = (options: { readonly http?: CpHttpOptions } = {}) => withServerOf({ http: { ...options.http, fastPath } })
   for (const c of cases) {
     it.effect(`${c.name} → ${c.status} ${c.tag}`, () =>
       Effect.gen(function* () {

@@ -1,20 +1,22 @@
 /**
  * Harness for HTTP tests: the CP core on in-memory storage, served by the real HTTP layer on a
- * loopback port (NodeHttpServer.layerTest), with bearer-token auth for hosts h1 and h2, plus
- * raw-request helpers and a state snapshot to prove refused requests changed nothing.
+ * loopback port (`layerNodeServer`: the agent fast path in front of the HttpApi unless the test
+ * passes `fastPath: false`), with bearer-token auth for hosts h1 and h2, plus raw-request helpers
+ * and a state snapshot to prove refused requests changed nothing.
  *
  * Invariant: the harness only sends HTTP requests, offers manifests and reads storage; every
  * decision is the server's.
  */
-import { HttpApiClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import { HttpApiClient, HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { createServer } from "node:http"
 import { Effect, Fiber, Layer, Option, TestClock } from "effect"
 import { layerBearerTokens } from "../../adapters/memory/agentAuth.js"
 import { CpReducer, EventLogWriter, ReducerInput, type VerifiedManifests } from "../../src/cp/index.js"
-import { type CpHttpOptions, layerServe } from "../../src/cp/http/index.js"
+import { type CpHttpOptions, layerNodeServer } from "../../src/cp/http/index.js"
 import type { ChannelRef, HostId, RolloutId } from "../../src/domain/index.js"
 import { makeRolloutId } from "../../src/domain/index.js"
-import { EventLog, Storage } from "../../src/ports/index.js"
+import { type AgentAuth, EventLog, Storage } from "../../src/ports/index.js"
 import { FleetApi, PROTOCOL_HEADER, PROTOCOL_HEADER_VALUE, withProtocolHeader } from "../../src/wire/index.js"
 import { ch, fleet, HASH, manifests, T0 } from "../planner/builders.js"
 import { cpLayer } from "../cp/support.js"
@@ -42,9 +44,19 @@ export const VERIFIED: VerifiedManifests = {
   fleetArtifact: { artifact: FLEET_BYTES, signature: SIGNATURE_BYTES }
 }
 
-/** The server over a given CP core, on a loopback port; the HttpClient in context targets it. */
-export const serverOn = <ROut, E>(core: Layer.Layer<ROut, E>, http?: CpHttpOptions) =>
-  layerServe(http).pipe(Layer.provideMerge(NodeHttpServer.layerTest), Layer.provide(layerBearerTokens(TOKENS)), Layer.provideMerge(core))
+/** An HttpClient targeting the HttpServer in context (as NodeHttpServer.layerTest builds it). */
+const layerTestClient = HttpServer.layerTestClient.pipe(
+  Layer.provide(NodeHttpClient.layerWithoutAgent),
+  Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: false }))
+)
+
+/** The server over a given CP core, on a loopback port (bearer tokens {@link TOKENS} unless `auth` says otherwise); the HttpClient in context targets it. */
+export const serverOn = <ROut, E>(core: Layer.Layer<ROut, E>, http?: CpHttpOptions, auth: Layer.Layer<AgentAuth> = layerBearerTokens(TOKENS)) =>
+  layerTestClient.pipe(
+    Layer.provideMerge(layerNodeServer(createServer, { port: 0, host: "127.0.0.1" }, http)),
+    Layer.provide(auth),
+    Layer.provideMerge(core)
+  )
 
 /** The server, its CP core and in-memory storage, on a loopback port. */
 export const serverLayer = (options: { readonly http?: CpHttpOptions; readonly queueCapacity?: number } = {}) =>

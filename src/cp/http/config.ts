@@ -33,6 +33,13 @@ export interface CpHttpOptions {
    * reference's). Longer polls mean fewer idle requests per host (the simulator uses 300).
    */
   readonly maxDispatchWaitSeconds?: number
+  /**
+   * Answer `POST /v1/agent/events` and `POST /v1/agent/heartbeat` on the agent fast path
+   * (src/cp/http/fastPath.ts: same answers, a fraction of the CPU) where the CP creates the Node
+   * server itself (`layer`, `layerHttps`, `layerNodeServer`); default true. `layerServe` on a
+   * caller's HttpServer always uses the HttpApi.
+   */
+  readonly fastPath?: boolean
 }
 
 /** The settings with every default filled in. */
@@ -46,6 +53,7 @@ export interface ResolvedHttpOptions {
   readonly version: string
   readonly traceRequests: boolean
   readonly maxDispatchWaitSeconds: number
+  readonly fastPath: boolean
 }
 
 /** Fills in the defaults. */
@@ -58,5 +66,6 @@ export const resolveHttpOptions = (options: CpHttpOptions = {}): ResolvedHttpOpt
   operatorToken: options.operatorToken ?? null,
   version: options.version ?? "0.1.0",
   traceRequests: options.traceRequests ?? true,
-  maxDispatchWaitSeconds: options.maxDispatchWaitSeconds ?? 60
+  maxDispatchWaitSeconds: options.maxDispatchWaitSeconds ?? 60,
+  fastPath: options.fastPath ?? true
 })

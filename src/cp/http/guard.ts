@@ -8,7 +8,7 @@
  * refused request — here or in a handler — is logged once with its typed error.
  */
 import { HttpApp, HttpMethod, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import { BadRequest, NotFound, PayloadTooLarge, ProtocolMismatch, Unavailable } from "../../wire/errors.js"
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, VERSIONED_PREFIX } from "../../wire/protocol.js"
 import type { ResolvedHttpOptions } from "./config.js"
@@ -54,6 +54,35 @@ const isJsonContentType = (contentType: string | undefined): boolean =>
   contentType === undefined || contentType.toLowerCase().includes("application/json")
 
 /**
+ * The refusals of a request body that can be decided before reading it, in the guard's order: a
+ * declared `content-length` over the limit (413), then a content type other than JSON (400).
+ * Shared by the guard and the agent fast path (fastPath.ts), so both answer alike.
+ */
+export const bodyRefusedUnread = (
+  declared: string | undefined,
+  contentType: string | undefined,
+  maxBodyBytes: number
+): PayloadTooLarge | BadRequest | null => {
+  // Built only when needed: constructing a typed error (schema check + stack capture) on every
+  // request cost ~2% of the events route's CPU (bench/suites/http.ts profile).
+  if (declared !== undefined && Number(declared) > maxBodyBytes) return new PayloadTooLarge({ limitBytes: maxBodyBytes })
+  return isJsonContentType(contentType) ? null : new BadRequest({ reason: `content-type must be application/json, got "${contentType}"` })
+}
+
+/** The JSON document of a body's text: BadRequest when it is empty or not JSON (shared with the fast path). */
+export const parseJsonBody = (text: string): Either.Either<unknown, BadRequest> => {
+  if (text.trim() === "") return Either.left(new BadRequest({ reason: "empty body; a JSON document is required" }))
+  try {
+    return Either.right(JSON.parse(text) as unknown)
+  } catch (e) {
+    return Either.left(new BadRequest({ reason: `malformed JSON: ${e instanceof Error ? e.message : String(e)}` }))
+  }
+}
+
+/** The BadRequest of a body that could not be read (shared with the fast path). */
+export const unreadableBody = (message: string): BadRequest => new BadRequest({ reason: `could not read the body: ${message}` })
+
+/**
  * Reads the body once, under the size limit, and checks it is JSON (the read is cached by the
  * request, so the route's decoder parses the same text). A declared `content-length` over the
  * limit is refused before reading (413 reaches the client); a chunked body is cut off once it
@@ -65,25 +94,13 @@ export const checkBody = (
   maxBodyBytes: number
 ): Effect.Effect<void, BadRequest | PayloadTooLarge> =>
   Effect.gen(function* () {
-    // Built only when needed: constructing a typed error (schema check + stack capture) on every
-    // request cost ~2% of the events route's CPU (bench/suites/http.ts profile).
-    const tooLarge = () => new PayloadTooLarge({ limitBytes: maxBodyBytes })
-    const declared = request.headers["content-length"]
-    if (declared !== undefined && Number(declared) > maxBodyBytes) return yield* tooLarge()
-    if (!isJsonContentType(request.headers["content-type"])) {
-      return yield* new BadRequest({ reason: `content-type must be application/json, got "${request.headers["content-type"]}"` })
-    }
+    const unread = bodyRefusedUnread(request.headers["content-length"], request.headers["content-type"], maxBodyBytes)
+    if (unread !== null) return yield* unread
     const text = yield* request.text.pipe(
       HttpServerRequest.withMaxBodySize(Option.some(maxBodyBytes)),
-      Effect.mapError((e) =>
-        String(e.cause).includes("maxBytes exceeded") ? tooLarge() : new BadRequest({ reason: `could not read the body: ${e.message}` })
-      )
+      Effect.mapError((e) => (String(e.cause).includes("maxBytes exceeded") ? new PayloadTooLarge({ limitBytes: maxBodyBytes }) : unreadableBody(e.message)))
     )
-    if (text.trim() === "") return yield* new BadRequest({ reason: "empty body; a JSON document is required" })
-    yield* Effect.try({
-      try: () => JSON.parse(text) as unknown,
-      catch: (e) => new BadRequest({ reason: `malformed JSON: ${e instanceof Error ? e.message : String(e)}` })
-    })
+    yield* parseJsonBody(text)
   })
 
 /** Maps framework failures to typed errors: schema failures to BadRequest, unknown routes to NotFound. */
@@ -96,6 +113,18 @@ const toTypedError = (method: string, path: string) => (error: unknown): unknown
     default:
       return error
   }
+}
+
+/** The HTTP status of a typed error (500 for anything else). */
+export const statusOf = (error: unknown): number => {
+  const tag = tagOf(error)
+  return tag === undefined ? 500 : (STATUS[tag] ?? 500)
+}
+
+/** Logs a refused request once, with its typed error, and counts it by status (the guard and the fast path). */
+export const logRejection = (metrics: HttpMetricsService, method: string, path: string, error: unknown): Effect.Effect<void> => {
+  const status = statusOf(error)
+  return Effect.zipRight(Effect.logWarning("request rejected", { method, path, status, error }), metrics.rejection(status))
 }
 
 /** What the guard reads. */
@@ -124,19 +153,13 @@ export const makeGuard =
       return yield* guarded.pipe(
         Effect.mapError(toTypedError(request.method, path)),
         Effect.tapError((error) => {
-          const tag = tagOf(error)
-          const status = tag === undefined ? 500 : (STATUS[tag] ?? 500)
           const retry =
             error instanceof Unavailable
               ? HttpApp.appendPreResponseHandler((_, response) =>
                   Effect.succeed(HttpServerResponse.setHeader(response, "retry-after", String(error.retryAfterSeconds)))
                 )
               : Effect.void
-          return Effect.all([
-            Effect.logWarning("request rejected", { method: request.method, path, status, error }),
-            deps.metrics.rejection(status),
-            retry
-          ])
+          return Effect.zipRight(logRejection(deps.metrics, request.method, path, error), retry)
         })
       )
     })

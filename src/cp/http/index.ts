@@ -4,8 +4,10 @@
  *
  * Invariant: HTTP handlers only offer inputs to the reducer or read; they never mutate storage.
  */
-export { ask, QueueFull, ReplyTimeout } from "./ask.js"
+export { ask, type Asker, makeAsker, QueueFull, ReplyTimeout } from "./ask.js"
 export { type CpHttpOptions, resolveHttpOptions, type ResolvedHttpOptions } from "./config.js"
 export { checkBody, checkProtocol, makeGuard } from "./guard.js"
+export { LeanServerRequest } from "./leanRequest.js"
 export { HttpMetrics, type HttpMetricsService, renderPrometheus } from "./metrics.js"
-export { layer, layerHttps, layerServe, type ListenOptions, OPENAPI_PATH } from "./server.js"
+export { FAST_PATH_ROUTES, type FastPathHandler, makeFastPath, withFastPath } from "./fastPath.js"
+export { layer, layerHttps, layerNodeServer, layerServe, type ListenOptions, OPENAPI_PATH } from "./server.js"
