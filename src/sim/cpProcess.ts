@@ -22,6 +22,7 @@ import { EventLog, type StoredEventLogEntry } from "../ports/eventLog.js"
 import type { StorageError } from "../ports/errors.js"
 import { ControlPlaneClient, CpUnavailable } from "../ports/controlPlaneClient.js"
 import { type QuarantineRecord, Storage } from "../ports/storage.js"
+import { countChanges, makeChangeCounter } from "./changes.js"
 import { type DispatchObservation, observeDispatches } from "./observer.js"
 import type { SignedSampleFleet } from "./sampleFleet.js"
 import { simCoreLayer, simCpLayer, simTokenOf, type SimTransport } from "./world.js"
@@ -52,6 +53,11 @@ export interface CpProcess {
   readonly running: Effect.Effect<boolean>
   /** The current storage epoch. */
   readonly epoch: Effect.Effect<number>
+  /**
+   * How many times what the step invariants read (records, rollouts, quarantines) may have
+   * changed: equal counts mean an unchanged storage (see changes.ts; starts, stops and wipes count).
+   */
+  readonly changes: () => number
   /** Runs `effect` against the running CP (None while it is down). */
   readonly withCp: <A, E>(effect: Effect.Effect<A, E, SimCpServices>) => Effect.Effect<Option.Option<A>, E>
   /** Starts a CP on the current epoch's storage (no-op when one runs). */
@@ -107,12 +113,13 @@ export const makeCpProcess = (
   Effect.gen(function* () {
     const transport = options.transport ?? "direct"
     const outer = yield* Effect.scope
+    const changes = makeChangeCounter()
     const openEpoch = (index: number) =>
       Effect.gen(function* () {
         const built = yield* Layer.buildWithScope(makeStorage(index), outer)
         const observations = yield* Ref.make(Chunk.empty<DispatchObservation>())
-        const storage =
-          options.observe === false ? built : Context.add(built, Storage, observeDispatches(Context.get(built, Storage), observations))
+        const counted = countChanges(Context.get(built, Storage), changes)
+        const storage = Context.add(built, Storage, options.observe === false ? counted : observeDispatches(counted, observations))
         const epoch: Epoch = { index, storage, observations }
         return epoch
       })
@@ -120,7 +127,9 @@ export const makeCpProcess = (
     const archived = yield* Ref.make<ReadonlyArray<EpochData>>([])
     const running = yield* Ref.make<Running | null>(null)
 
-    const stop = Effect.flatMap(Ref.getAndSet(running, null), (r) => (r === null ? Effect.void : Scope.close(r.scope, Exit.void)))
+    const stop = Effect.flatMap(Ref.getAndSet(running, null), (r) => (r === null ? Effect.void : Scope.close(r.scope, Exit.void))).pipe(
+      Effect.ensuring(Effect.sync(changes.bump))
+    )
     yield* Effect.addFinalizer(() => stop)
 
     const start = Effect.gen(function* () {
@@ -134,6 +143,7 @@ export const makeCpProcess = (
           : Effect.map(Layer.buildWithScope(simCoreLayer(signed, storage), scope), (context) => ({ context, fetch: null }))
       const cp = yield* built.pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
       yield* Ref.set(running, { scope, ...cp })
+      changes.bump()
     })
 
     const wipe = Effect.gen(function* () {
@@ -142,6 +152,7 @@ export const makeCpProcess = (
       const data = yield* readEpoch(old)
       yield* Ref.update(archived, (a) => [...a, data])
       yield* Ref.set(current, yield* openEpoch(old.index + 1))
+      changes.bump()
     })
 
     const server: Context.Tag.Service<InProcessCp> = {
@@ -165,6 +176,7 @@ export const makeCpProcess = (
       clientFor,
       running: Effect.map(Ref.get(running), (r) => r !== null),
       epoch: Effect.map(Ref.get(current), (e) => e.index),
+      changes: changes.count,
       withCp: <A, E>(effect: Effect.Effect<A, E, SimCpServices>) =>
         Effect.flatMap(Ref.get(running), (r) => (r === null ? Effect.succeed(Option.none<A>()) : Effect.asSome(Effect.provide(effect, r.context)))),
       start,

@@ -110,8 +110,10 @@ export const makeHostDriver = (
     })
 
   const running = () => [...hosts].filter(([host]) => !restartAt.has(host)).map(([, h]) => h)
+  // Only hosts with a planned fault have anything to do at a step.
+  const faulty = [...plans].filter(([, p]) => p.transientProbe || p.agentCrash || p.offline !== null || p.deferredRebootAfter !== null)
   return {
-    step: (elapsed) => Effect.forEach(plans, ([host, plan]) => stepHost(elapsed, host, plan), { discard: true }),
+    step: (elapsed) => Effect.forEach(faulty, ([host, plan]) => stepHost(elapsed, host, plan), { discard: true }),
     anyDown: () => restartAt.size > 0,
     running,
     killAll: Effect.suspend(() => Effect.forEach(running(), (h) => h.kill, { discard: true })),

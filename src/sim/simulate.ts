@@ -221,6 +221,9 @@ export const simulate = (options: SimulateOptions = {}) => {
     let elapsed = 0
     let lastSeq = 0
     let snapshot = Option.getOrThrow(yield* cp.withCp(takeSnapshot(0)))
+    // The storage change count and reboots at the last check that found nothing: while both stay
+    // the same the snapshot, hence the verdict, would be the same (see changes.ts).
+    let cleanAt: { readonly changes: number; readonly rebooted: number } | null = null
     for (; elapsed <= maxSeconds; elapsed += stepSeconds) {
       yield* virtual.advanceTo(start + elapsed * 1000)
       const outage = outages[nextOutage]
@@ -236,9 +239,13 @@ export const simulate = (options: SimulateOptions = {}) => {
         lastSeq = 0
       }
       yield* driver.step(elapsed)
-      if (checking && elapsed % (options.checkEverySeconds ?? stepSeconds) === 0) {
+      const unchanged = cleanAt !== null && cleanAt.changes === cp.changes() && cleanAt.rebooted === driver.rebooted.size
+      if (checking && !unchanged && elapsed % (options.checkEverySeconds ?? stepSeconds) === 0) {
+        const changes = cp.changes()
         const seen = yield* cp.withCp(takeSnapshot(lastSeq))
-        if (Option.isSome(seen)) violations.push(...checkStep(signed, maxInFlight, seen.value, seed, elapsed, { rebooted: driver.rebooted }))
+        const found = Option.isSome(seen) ? checkStep(signed, maxInFlight, seen.value, seed, elapsed, { rebooted: driver.rebooted }) : []
+        violations.push(...found)
+        cleanAt = Option.isSome(seen) && found.length === 0 ? { changes, rebooted: driver.rebooted.size } : null
       }
       if (elapsed % frameSeconds === 0) {
         const frame = yield* cp.withCp(Effect.zipRight(quiesce, takeSnapshot(lastSeq)))
