@@ -5,7 +5,13 @@
  * exactly the dispatched closure), so a compromised CP cannot make a host switch to anything CI
  * did not sign.
  *
- * Invariant: pure and total (`now` is a parameter); a refusal says why and changes nothing.
+ * Both verifications are memoised per process (see `remembered`): agents sharing a process (the
+ * simulator's) are served the very same bytes by their CP and would each parse, canonicalise,
+ * decode and check the signature of the same document; a memoised success is reused only while
+ * the artifact is still fresh at `now`.
+ *
+ * Invariant: total, and pure as seen from outside (`now` is a parameter; the memo returns exactly
+ * what verification would); a refusal says why and changes nothing.
  */
 import { Data, Either } from "effect"
 import type { FleetResolved } from "../domain/fleet.js"
@@ -15,6 +21,8 @@ import type { OnHealthFailure } from "../domain/policy.js"
 import type { Timestamp } from "../domain/time.js"
 import type { TrustConfig } from "../domain/trust.js"
 import type { DispatchEntry } from "../ports/storage.js"
+import type { TrustedPubkey } from "../domain/trust.js"
+import { CLOCK_SKEW_SLACK_SECS } from "../trust/errors.js"
 import { trustRootsAt } from "../trust/sidecar.js"
 import { channelWindowSecs, verifyFleetSnapshot, verifyRolloutManifest } from "../trust/verify.js"
 import type { SignedFleet, SignedManifest } from "../wire/schemas.js"
@@ -44,6 +52,48 @@ export interface VerifiedFleet {
   readonly policies: ReadonlyMap<ChannelId, OnHealthFailure>
 }
 
+/** A memoised verification success: the artifact's `signedAt` and what verification returned. */
+interface Remembered<A> {
+  readonly signedAt: number
+  readonly value: A
+}
+
+/**
+ * Verification successes per received bytes object (weakly held: gone with the bytes), then per
+ * everything else verification reads except `now` (signature, keys, kill-switch, window, ...).
+ */
+const memo = new WeakMap<Uint8Array, Map<string, Remembered<unknown>>>()
+
+/** Whether an artifact signed at `signedAt` is inside the freshness window at `now` (the sidecar's gate: window plus clock-skew slack, either side). */
+const freshAt = (signedAt: number, now: number, windowSecs: number): boolean =>
+  now - signedAt <= (windowSecs + CLOCK_SKEW_SLACK_SECS) * 1000 && signedAt - now <= CLOCK_SKEW_SLACK_SECS * 1000
+
+/** The memo key of a verification's inputs other than the bytes and `now`. */
+const inputsKey = (signature: Uint8Array, keys: ReadonlyArray<TrustedPubkey>, ...rest: ReadonlyArray<string | number | null>): string =>
+  [Buffer.from(signature).toString("base64"), ...keys.map((k) => `${k.algorithm}:${k.public}`), ...rest.map(String)].join("|")
+
+/**
+ * `verify()`, or the success it returned for the same bytes object and `key` while still fresh at
+ * `now` (a stale or failed one runs `verify` again, so errors are always verification's own).
+ */
+const remembered = <A, E>(
+  bytes: Uint8Array,
+  key: string,
+  now: number,
+  windowSecs: number,
+  verify: () => Either.Either<Remembered<A>, E>
+): Either.Either<A, E> => {
+  const hit = memo.get(bytes)?.get(key) as Remembered<A> | undefined
+  if (hit !== undefined && freshAt(hit.signedAt, now, windowSecs)) return Either.right(hit.value)
+  const result = verify()
+  if (Either.isRight(result)) {
+    const perBytes = memo.get(bytes) ?? new Map<string, Remembered<unknown>>()
+    perBytes.set(key, result.right)
+    memo.set(bytes, perBytes)
+  }
+  return Either.map(result, (r) => r.value)
+}
+
 /** `fleet.rolloutPolicies[fleet.channels[channel].rolloutPolicy].onHealthFailure` for every channel that has one. */
 export const channelPolicies = (fleet: FleetResolved): ReadonlyMap<ChannelId, OnHealthFailure> => {
   const policies = new Map<ChannelId, OnHealthFailure>()
@@ -62,13 +112,15 @@ export const verifyFleet = (
   windowSecs: number
 ): Either.Either<VerifiedFleet, FleetRefused> => {
   const { keys, rejectBefore } = trustRootsAt(trust, now)
-  return Either.mapBoth(verifyFleetSnapshot(signed.artifact, signed.signature, { keys, rejectBefore, now, windowSecs }), {
-    onLeft: (error) => new FleetRefused({ reason: error.message }),
-    onRight: (snapshot) => {
-      const fleet = snapshot.fleet.inner()
-      return { fleet, fleetHash: snapshot.fleetResolvedHash, policies: channelPolicies(fleet) }
-    }
-  })
+  return remembered(signed.artifact, inputsKey(signed.signature, keys, rejectBefore, windowSecs), now, windowSecs, () =>
+    Either.mapBoth(verifyFleetSnapshot(signed.artifact, signed.signature, { keys, rejectBefore, now, windowSecs }), {
+      onLeft: (error) => new FleetRefused({ reason: error.message }),
+      onRight: (snapshot): Remembered<VerifiedFleet> => {
+        const fleet = snapshot.fleet.inner()
+        return { signedAt: snapshot.fleet.signedAt(), value: { fleet, fleetHash: snapshot.fleetResolvedHash, policies: channelPolicies(fleet) } }
+      }
+    })
+  )
 }
 
 /**
@@ -84,16 +136,23 @@ export const verifyDispatch = (
 ): Either.Either<void, DispatchRefused> => {
   const refuse = (reason: string) => Either.left(new DispatchRefused({ rolloutId: entry.rolloutId, reason }))
   const { keys, rejectBefore } = trustRootsAt(options.trust, options.now)
-  const verified = verifyRolloutManifest(signed.manifest, signed.signature, {
-    keys,
-    rejectBefore,
-    now: options.now,
-    windowSecs: channelWindowSecs(fleet.fleet.channels, rolloutChannel(entry.rolloutId), options.windowSecs),
-    requestedId: entry.rolloutId,
-    fleetResolvedHash: fleet.fleetHash
-  })
+  const windowSecs = channelWindowSecs(fleet.fleet.channels, rolloutChannel(entry.rolloutId), options.windowSecs)
+  const key = inputsKey(signed.signature, keys, rejectBefore, windowSecs, entry.rolloutId, fleet.fleetHash)
+  const verified = remembered(signed.manifest, key, options.now, windowSecs, () =>
+    Either.map(
+      verifyRolloutManifest(signed.manifest, signed.signature, {
+        keys,
+        rejectBefore,
+        now: options.now,
+        windowSecs,
+        requestedId: entry.rolloutId,
+        fleetResolvedHash: fleet.fleetHash
+      }),
+      (manifest) => ({ signedAt: manifest.signedAt(), value: manifest.inner() })
+    )
+  )
   if (Either.isLeft(verified)) return refuse(verified.left.message)
-  const host = verified.right.inner().hostSet.find((h) => h.hostname === options.hostname)
+  const host = verified.right.hostSet.find((h) => h.hostname === options.hostname)
   if (host === undefined) return refuse(`the manifest does not list host ${options.hostname}`)
   if (host.targetClosure !== entry.targetClosure) {
     return refuse(`the manifest's closure for ${options.hostname} is ${host.targetClosure}, not the dispatched ${entry.targetClosure}`)
