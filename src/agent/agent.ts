@@ -16,7 +16,7 @@ import { ControlPlaneClient } from "../ports/controlPlaneClient.js"
 import { OutboundQueue } from "../ports/outboundQueue.js"
 import { ProbeRunner } from "../ports/probeRunner.js"
 import { type AgentConfig, resolveAgentConfig } from "./config.js"
-import type { ActivationIntent } from "./input.js"
+import { type ActivationIntent, AgentInput } from "./input.js"
 import { makePolicySource } from "./policySource.js"
 import { type AgentState, makeAgentReducer } from "./reducer.js"
 import { bootHandshake, type HandshakeOutcome } from "./recovery.js"
@@ -88,7 +88,15 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
         client,
         kicks,
         interval: cfg.drainInterval,
-        onDelivered: (entry) => (entry.event._tag === "DispatchAck" ? Queue.offer(beatNow, undefined).pipe(Effect.asVoid) : Effect.void)
+        onDelivered: (entry) => (entry.event._tag === "DispatchAck" ? Queue.offer(beatNow, undefined).pipe(Effect.asVoid) : Effect.void),
+        // A refused Converged: the reducer takes the CP's Soaking record back from the next beat's snapshot, asked for now.
+        onRefused: (entry) =>
+          entry.event._tag === "Converged"
+            ? Effect.zipRight(
+                reducer.offer(AgentInput.ConvergedRefused({ rolloutId: entry.rolloutId, seq: entry.event.seq })),
+                Queue.offer(beatNow, undefined)
+              ).pipe(Effect.asVoid)
+            : Effect.void
       })
       const policies = makePolicySource(cfg, client, offer)
 

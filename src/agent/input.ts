@@ -27,6 +27,8 @@ export type AgentInput = Data.TaggedEnum<{
   PolicyUpdated: { readonly channel: ChannelId; readonly onHealthFailure: OnHealthFailure }
   /** The highest seq already used for a rollout (found in the outbound queue at boot). */
   SeqFloor: { readonly rolloutId: RolloutId; readonly seq: number }
+  /** The CP refused the agent's Converged event at `seq` for good (the drainer dropped it). */
+  ConvergedRefused: { readonly rolloutId: RolloutId; readonly seq: number }
   /** Completes `reply` once every input offered before it has been processed. */
   Barrier: { readonly reply: Deferred.Deferred<void> }
 }>

@@ -6,12 +6,15 @@
  * Invariants:
  * - only this fiber calls `step()` and writes the agent state (workers offer inputs, readers get
  *   snapshots);
- * - seq numbers never go backwards: an event gets `max(lastEventSeq, highest seq already queued
- *   for the rollout) + 1`, and a CP snapshot replaces a record only when it is ahead of it, or
- *   level with it but in another state (see `snapshotWins`; an agent whose newer events are still
- *   queued keeps its own record);
+ * - seq numbers the CP has seen never go backwards: an event gets `max(lastEventSeq, highest seq
+ *   already queued for the rollout) + 1`, and a CP snapshot replaces a record only when it is
+ *   ahead of it, or level with it but in another state (see `snapshotWins`; an agent whose newer
+ *   events are still queued keeps its own record) — the one seq given back is that of a Converged
+ *   the CP refused for good, once nothing of its rollout is queued (see `takesBackRefusedConverged`);
  * - a refused event (step error, unknown rollout) is logged and changes nothing; a failure while
- *   applying effects is logged and the fiber carries on.
+ *   applying effects is logged and the fiber carries on;
+ * - a Converged the CP refused for good does not part the two sides for good: the next snapshot
+ *   showing the CP still Soaking takes the record back.
  */
 import { Deferred, Effect, Queue, Ref, type Scope } from "effect"
 import type { HostEffect } from "../domain/effects.js"
@@ -43,6 +46,8 @@ export interface AgentState {
   readonly policies: ReadonlyMap<ChannelId, OnHealthFailure>
   /** The highest seq found in the outbound queue at boot, per rollout: never reused. */
   readonly seqFloors: ReadonlyMap<RolloutId, number>
+  /** Per rollout, the seq of the agent's Converged event the CP refused for good (until taken back). */
+  readonly refusedConverged: ReadonlyMap<RolloutId, number>
 }
 
 /** The reducer as the other parts of the agent see it. */
@@ -93,6 +98,30 @@ const snapshotWins = (existing: HostRolloutState | undefined, snapshot: HostRoll
   (snapshot.lastEventSeq === existing.lastEventSeq && snapshot.state !== existing.state)
 
 /**
+ * Whether `snapshot` takes back the agent's Converged record whose Converged event the CP refused
+ * for good (`refusedSeq`): the CP still holds the record Soaking on the same target, behind it.
+ *
+ * Decision (where the reference drops the refused event and the two sides stay parted for good:
+ * the CP keeps the host Soaking, so the rollout never ends): a Converged is refused when it is
+ * dated before the CP's soak deadline, and the CP's deadline can be later than the one the agent
+ * soaked to — the CP restarts a passed deadline when it queues the dispatch again before the
+ * agent's ack (in flight, or held while the CP was down) reaches it, and a CP rebuilt after a
+ * wipe times its own (sim, all faults + wipe, seed 42). The agent takes the CP's Soaking record
+ * back (keeping its probes), soaks to the CP's deadline and reports Converged again. It takes the
+ * CP's seq too, so its next Converged has the refused one's seq: the CP never took that seq,
+ * nothing of the rollout is left in the outbound queue (checked before taking the record back),
+ * and the CP's log stays contiguous; seqs the CP has seen never go backwards, and a late copy of
+ * the refused event is refused again (still dated before the deadline) or, after the new one, a
+ * duplicate.
+ */
+const takesBackRefusedConverged = (existing: HostRolloutState, snapshot: HostRolloutSnapshot, refusedSeq: number | undefined): boolean =>
+  existing.state === "Converged" &&
+  refusedSeq === existing.lastEventSeq &&
+  snapshot.state === "Soaking" &&
+  snapshot.lastEventSeq < existing.lastEventSeq &&
+  snapshot.targetClosure === existing.targetClosure
+
+/**
  * Rehydration effects as the agent applies them: `rehydrationEffects` asks for a probe reset in
  * every non-Pending state, but probe events are legal only in Soaking (step() would refuse the
  * others), so the reset is kept only there. Decision (where the reference does nothing): a
@@ -111,7 +140,7 @@ const effectsAfterRehydration = (record: HostRolloutState, boot: boolean): Reado
 export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentReducer, never, Scope.Scope> =>
   Effect.gen(function* () {
     const queue = yield* Queue.bounded<AgentInput>(AGENT_QUEUE_CAPACITY)
-    const ref = yield* Ref.make<AgentState>({ records: new Map(), policies: new Map(), seqFloors: new Map() })
+    const ref = yield* Ref.make<AgentState>({ records: new Map(), policies: new Map(), seqFloors: new Map(), refusedConverged: new Map() })
     const apply = (effects: ReadonlyArray<HostEffect>, at: Timestamp) =>
       Effect.forEach(effects, (effect) => applyAgentEffect(deps, effect, at), { discard: true })
 
@@ -173,12 +202,41 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
         yield* Effect.logInfo("soak deadline moved to the CP's", { rolloutId: existing.rolloutId, soakDueAt: adopted.soakDueAt })
       })
 
+    /** Whether an event of the rollout is still waiting in the outbound queue (unreadable: assumed so). */
+    const anyQueued = (rolloutId: RolloutId) =>
+      deps.outbound.size.pipe(
+        Effect.flatMap((size) => deps.outbound.peek(size)),
+        Effect.map((entries) => entries.some((e) => e.rolloutId === rolloutId)),
+        Effect.orElseSucceed(() => true)
+      )
+
+    /** Takes the CP's Soaking record back over the agent's refused Converged (see `takesBackRefusedConverged`). */
+    const resumeSoak = (existing: HostRolloutState, snapshot: HostRolloutSnapshot) =>
+      Effect.gen(function* () {
+        if (yield* anyQueued(existing.rolloutId)) return
+        const soaking = { ...mergeSnapshot({ ...existing, lastEventSeq: snapshot.lastEventSeq }, snapshot), convergedAt: null }
+        yield* Ref.update(ref, (s) => {
+          const refusedConverged = new Map(s.refusedConverged)
+          refusedConverged.delete(existing.rolloutId)
+          return { ...s, records: withEntry(s.records, existing.rolloutId, soaking), refusedConverged }
+        })
+        yield* Effect.logWarning("the CP refused this agent's Converged and still holds the host Soaking: soaking again to its deadline", {
+          rolloutId: existing.rolloutId,
+          soakDueAt: soaking.soakDueAt
+        })
+        yield* apply(effectsAfterRehydration(soaking, false), yield* now)
+      })
+
     const bootstrap = (snapshot: HostRolloutSnapshot, boot: boolean) =>
       Effect.gen(function* () {
         if (snapshot.hostname !== deps.hostname) {
           return yield* Effect.logWarning("snapshot of another host ignored", { rolloutId: snapshot.rolloutId, hostname: snapshot.hostname })
         }
-        const existing = (yield* Ref.get(ref)).records.get(snapshot.rolloutId)
+        const state = yield* Ref.get(ref)
+        const existing = state.records.get(snapshot.rolloutId)
+        if (existing !== undefined && takesBackRefusedConverged(existing, snapshot, state.refusedConverged.get(snapshot.rolloutId))) {
+          return yield* resumeSoak(existing, snapshot)
+        }
         if (existing !== undefined && !snapshotWins(existing, snapshot)) return yield* adoptSoakDeadline(existing, snapshot)
         const merged = mergeSnapshot(existing, snapshot)
         yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, snapshot.rolloutId, merged) }))
@@ -195,6 +253,7 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
           Ref.update(ref, (s) => ({ ...s, policies: withEntry(s.policies, channel, onHealthFailure) })),
         SeqFloor: ({ rolloutId, seq }) =>
           Ref.update(ref, (s) => ({ ...s, seqFloors: withEntry(s.seqFloors, rolloutId, Math.max(seq, s.seqFloors.get(rolloutId) ?? 0)) })),
+        ConvergedRefused: ({ rolloutId, seq }) => Ref.update(ref, (s) => ({ ...s, refusedConverged: withEntry(s.refusedConverged, rolloutId, seq) })),
         Barrier: ({ reply }) => Deferred.succeed(reply, undefined)
       })
 

@@ -58,7 +58,7 @@ describe("advance ticker", () => {
   const ticksOver = (seconds: number, initial: ReadonlyArray<HostRolloutState>, script: ReadonlyMap<number, ReadonlyArray<HostRolloutState>>) =>
     Effect.gen(function* () {
       yield* TestClock.setTime(T0)
-      const state = yield* Ref.make<AgentState>({ records: new Map(initial.map((r) => [r.rolloutId, r])), policies: new Map(), seqFloors: new Map() })
+      const state = yield* Ref.make<AgentState>({ records: new Map(initial.map((r) => [r.rolloutId, r])), policies: new Map(), seqFloors: new Map(), refusedConverged: new Map() })
       const changed = yield* Queue.sliding<void>(1)
       const ticks: Array<number> = []
       const offer = (input: AgentInput) =>
@@ -68,7 +68,7 @@ describe("advance ticker", () => {
         yield* TestClock.adjust("1 second")
         const next = script.get(s)
         if (next !== undefined) {
-          yield* Ref.set(state, { records: new Map(next.map((r) => [r.rolloutId, r])), policies: new Map(), seqFloors: new Map() })
+          yield* Ref.set(state, { records: new Map(next.map((r) => [r.rolloutId, r])), policies: new Map(), seqFloors: new Map(), refusedConverged: new Map() })
           yield* Queue.offer(changed, undefined)
         }
         yield* Effect.yieldNow()

@@ -34,7 +34,7 @@ const harness = (verifySeconds: number, records: ReadonlyMap<string, HostRollout
       refresh: Effect.die("test: not used"),
       forDispatch: () => Effect.as(Effect.sleep(`${verifySeconds} seconds`), "halt" as const)
     }
-    const state: AgentState = { records: records as AgentState["records"], policies: new Map(), seqFloors: new Map() }
+    const state: AgentState = { records: records as AgentState["records"], policies: new Map(), seqFloors: new Map(), refusedConverged: new Map() }
     const deps: LongPollDeps = {
       config: resolveAgentConfig({ hostname: HOST, trust }),
       client,

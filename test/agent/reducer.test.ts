@@ -111,6 +111,41 @@ describe("agent reducer", () => {
     })
   )
 
+  it.scoped("a Converged the CP refused for good: the next snapshot still Soaking takes the record back (once nothing of the rollout is queued), the agent soaks to the CP's deadline and reports Converged again at the refused seq", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.send(activate)
+      yield* h.send(completed)
+      yield* TestClock.setTime(at(600))
+      yield* h.send({ _tag: "LocalConvergedReached", convergedAt: at(600), currentClosure: TARGET, seq: 0 })
+      const converged = (yield* h.record)!
+      expect(converged).toMatchObject({ state: "Converged", lastEventSeq: 3 })
+      yield* Queue.takeAll(h.probeResets)
+      // The CP re-timed its deadline to at(900) and holds the host Soaking at seq 2.
+      const cpSoaking = snapshot({ state: "Soaking", lastEventSeq: 2, soakDueAt: at(900), currentClosure: TARGET, currentClosureAtDispatch: PRIOR })
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: cpSoaking, boot: false }))
+      expect(yield* h.record).toEqual(converged)
+      yield* h.input(AgentInput.ConvergedRefused({ rolloutId: ROLLOUT, seq: 3 }))
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: { ...cpSoaking, state: "Converged" }, boot: false }))
+      expect(yield* h.record).toEqual(converged)
+      // Events of the rollout still queued (not yet sent): not yet.
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: cpSoaking, boot: false }))
+      expect(yield* h.record).toEqual(converged)
+      // The drainer delivered 1-2 and dropped the refused Converged.
+      for (const seq of [1, 2, 3]) yield* h.outbound.ack(ROLLOUT, seq)
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: cpSoaking, boot: false }))
+      expect(yield* h.record).toMatchObject({ state: "Soaking", lastEventSeq: 2, soakDueAt: at(900), convergedAt: null })
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.probeResets))).toEqual([ROLLOUT])
+      expect((yield* h.reducer.state).refusedConverged.size).toBe(0)
+      yield* h.input(AgentInput.AdvanceTick())
+      expect((yield* h.record)?.state).toBe("Soaking")
+      yield* TestClock.setTime(at(900))
+      yield* h.input(AgentInput.AdvanceTick())
+      expect(yield* h.record).toMatchObject({ state: "Converged", lastEventSeq: 3, convergedAt: at(900) })
+      expect(yield* h.queued).toEqual([["Converged", 3]])
+    })
+  )
+
   it.scoped("a later soak deadline from the CP is adopted even when the agent's record is ahead", () =>
     Effect.gen(function* () {
       const h = yield* harness

@@ -5,7 +5,8 @@
  * Invariants:
  * - an event leaves the OutboundQueue only by `ack`, after the CP answered 2xx (applied and
  *   persisted, or already had it), or after a refusal that can never change (400/404/409/413:
- *   logged with the reason and dropped, so one bad event cannot block the queue head forever);
+ *   logged with the reason, reported to `onRefused` and dropped, so one bad event cannot block
+ *   the queue head forever);
  * - on `CpUnavailable` (or a refusal about the caller, 401/403/426) the pass stops, the event
  *   stays, and the next pass waits a jittered exponential backoff, at least the Retry-After;
  * - passes never overlap (one lock), so an event is never in flight twice from this agent;
@@ -41,6 +42,8 @@ export interface DrainerDeps {
   readonly interval: Duration.Duration
   /** Called after the CP accepted an entry (and it was acked). */
   readonly onDelivered: (entry: QueuedEvent) => Effect.Effect<void>
+  /** Called after the CP refused an entry for good (it is dropped). */
+  readonly onRefused?: (entry: QueuedEvent) => Effect.Effect<void>
 }
 
 /** The drainer as the agent uses it. */
@@ -71,7 +74,7 @@ export const makeDrainer = (deps: DrainerDeps): Effect.Effect<Drainer> =>
         Effect.catchAll((error) =>
           isPermanentRejection(error)
             ? Effect.as(
-                Effect.zipRight(
+                Effect.all([
                   Ref.update(dropped, (n) => n + 1),
                   Effect.logError("event dropped: the CP refused it for good", {
                     rolloutId: entry.rolloutId,
@@ -79,8 +82,9 @@ export const makeDrainer = (deps: DrainerDeps): Effect.Effect<Drainer> =>
                     kind: entry.event._tag,
                     status: error._tag === "CpRejected" ? error.status : null,
                     reason: error.message
-                  })
-                ),
+                  }),
+                  deps.onRefused?.(entry) ?? Effect.void
+                ]),
                 undefined
               )
             : Effect.succeed(error)
