@@ -71,8 +71,12 @@ export interface ReducerConfig {
 export interface ReducerState {
   readonly manifests: VerifiedManifests | null
   readonly quarantines: QuarantineSet
+  /** When each host last beat: a live view the reducer fiber updates in place (not a snapshot). */
   readonly lastHeartbeatAt: ReadonlyMap<HostId, Timestamp>
-  /** The closure each host last reported running (heartbeats); replayed by recovery at every tick. */
+  /**
+   * The closure each host last reported running (heartbeats); replayed by recovery at every tick.
+   * A live view the reducer fiber updates in place (not a snapshot).
+   */
   readonly lastReportedClosure: ReadonlyMap<HostId, ClosureHash>
   readonly lastPlanAt: Timestamp | null
 }
@@ -131,13 +135,17 @@ export const layer = (
       const writer = yield* EventLogWriter
       const notifier = yield* DispatchNotifier
       const queue = yield* Queue.dropping<ReducerInput>(config.queueCapacity ?? REDUCER_QUEUE_CAPACITY)
+      // Updated in place by this fiber only (recordHeartbeats); the state hands out read-only views.
+      const lastHeartbeatAt = new Map<HostId, Timestamp>()
+      const lastReportedClosure = new Map<HostId, ClosureHash>()
       const stateRef = yield* Ref.make<ReducerState>({
         manifests: null,
         quarantines: yield* storage.loadQuarantines,
-        lastHeartbeatAt: new Map(),
-        lastReportedClosure: new Map(),
+        lastHeartbeatAt,
+        lastReportedClosure,
         lastPlanAt: null
       })
+      /** The applier's services (the cached Storage, the notifier), provided once per transaction body. */
       const provide = <A, E>(eff: Effect.Effect<A, E, Storage | DispatchNotifier>) =>
         eff.pipe(Effect.provideService(Storage, storage), Effect.provideService(DispatchNotifier, notifier))
 
@@ -154,14 +162,17 @@ export const layer = (
       const transact = <A, E>(body: Effect.Effect<A, E>) =>
         Effect.onExit(storage.transaction(body), (exit) => (Exit.isSuccess(exit) ? Effect.void : cache.reset))
 
-      /** Steps one host event and applies its effects, inside the caller's transaction. */
+      /**
+       * Steps one host event and applies its effects, inside the caller's transaction (whose body
+       * provides the applier's services once: see `provide`).
+       */
       const handleHostEvent = (
         now: Timestamp,
         journal: Journal,
         host: HostId,
         rolloutId: RolloutId,
         event: RemoteEvent
-      ): Effect.Effect<HostEventOutcome, StorageError> =>
+      ): Effect.Effect<HostEventOutcome, StorageError, Storage | DispatchNotifier> =>
         Effect.gen(function* () {
           const found = yield* storage.loadHostRecord(rolloutId, host)
           if (Option.isNone(found)) return HostEventOutcome.UnknownRecord()
@@ -176,15 +187,13 @@ export const layer = (
           const next = result.right.state
           yield* storage.upsertHostRecord(next)
           const ctx = applyContext(now, journal, manifests)
-          for (const effect of result.right.effects) yield* provide(applyHostEffect(ctx, effect))
+          for (const effect of result.right.effects) yield* applyHostEffect(ctx, effect)
           if (next.state !== record.state) {
-            yield* provide(
-              processRolloutEvent(ctx, rolloutId, { _tag: "HostStateChanged", rolloutId, hostId: host, from: record.state, to: next.state, at: now })
-            )
+            yield* processRolloutEvent(ctx, rolloutId, { _tag: "HostStateChanged", rolloutId, hostId: host, from: record.state, to: next.state, at: now })
             if (next.state === "Converged") {
               const all = yield* storage.hostRecordsForRollout(rolloutId)
               if (all.length > 0 && all.every((r) => r.state === "Converged")) {
-                yield* provide(processRolloutEvent(ctx, rolloutId, { _tag: "RolloutTerminal", rolloutId, at: now }))
+                yield* processRolloutEvent(ctx, rolloutId, { _tag: "RolloutTerminal", rolloutId, at: now })
               }
             }
           }
@@ -223,7 +232,6 @@ export const layer = (
        */
       const recoverReported = (now: Timestamp, journal: Journal, manifests: VerifiedManifests, fleetState: FleetState, quarantines: QuarantineSet) =>
         Effect.gen(function* () {
-          const { lastReportedClosure } = yield* Ref.get(stateRef)
           if (lastReportedClosure.size === 0) return 0
           const ctx = makeGateContext(manifests.set, fleetState, quarantines)
           let recovered = 0
@@ -250,7 +258,7 @@ export const layer = (
         now: Timestamp,
         journal: Journal,
         input: Extract<ReducerInput, { _tag: "HeartbeatReceived" }>
-      ): Effect.Effect<HeartbeatReply, StorageError> =>
+      ): Effect.Effect<HeartbeatReply, StorageError, Storage | DispatchNotifier> =>
         Effect.gen(function* () {
           const current = input.currentClosure
           const { manifests, quarantines } = yield* Ref.get(stateRef)
@@ -274,24 +282,19 @@ export const layer = (
         })
 
       /**
-       * Records the group's heartbeats (time, reported closure) in the in-memory state with one
-       * copy of each map for the whole group: a copy per heartbeat cost ~1.7 ms of CPU per map at
-       * 10,000 hosts (bench/suites/http.ts), which alone would have kept a core busy at a
-       * 10k-agent fleet's heartbeat rate.
+       * Records the group's heartbeats (time, reported closure) in the in-memory state, in place:
+       * the maps belong to this fiber (see ReducerState). A copy of each map per heartbeat cost
+       * ~1.7 ms of CPU per map at 10,000 hosts (bench/suites/http.ts), and even one copy per group
+       * grows with the fleet; setting the keys costs the same at any fleet size.
        */
-      const recordHeartbeats = (group: ReadonlyArray<ReducerInput>) => {
-        const beats = group.filter((input): input is Extract<ReducerInput, { _tag: "HeartbeatReceived" }> => input._tag === "HeartbeatReceived")
-        if (beats.length === 0) return Effect.void
-        return Ref.update(stateRef, (s) => {
-          const lastHeartbeatAt = new Map(s.lastHeartbeatAt)
-          const reported = beats.some((b) => b.currentClosure !== null) ? new Map(s.lastReportedClosure) : null
-          for (const beat of beats) {
-            lastHeartbeatAt.set(beat.host, beat.at)
-            if (reported !== null && beat.currentClosure !== null) reported.set(beat.host, beat.currentClosure)
+      const recordHeartbeats = (group: ReadonlyArray<ReducerInput>) =>
+        Effect.sync(() => {
+          for (const input of group) {
+            if (input._tag !== "HeartbeatReceived") continue
+            lastHeartbeatAt.set(input.host, input.at)
+            if (input.currentClosure !== null) lastReportedClosure.set(input.host, input.currentClosure)
           }
-          return { ...s, lastHeartbeatAt, lastReportedClosure: reported ?? s.lastReportedClosure }
         })
-      }
 
       /** Runs a group of host events and heartbeats as one transaction; replies after commit. */
       const runGroup = (group: ReadonlyArray<ReducerInput>) =>
@@ -315,7 +318,7 @@ export const layer = (
             }
             if (journal.entries.length > 0) yield* eventLog.appendBatch(journal.entries)
           })
-          const committed = yield* Effect.either(transact(body))
+          const committed = yield* Effect.either(transact(provide(body)))
           if (Either.isLeft(committed)) {
             const reason = committed.left.message
             yield* Effect.logError("reducer transaction failed; nothing persisted", reason)
@@ -344,7 +347,7 @@ export const layer = (
           for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
             const { advanced } = advanceCurrentWaves(manifests.set, fleetState)
             for (const a of advanced) {
-              yield* provide(processRolloutEvent(ctx, a.rolloutId, { _tag: "WaveAdvanced", rolloutId: a.rolloutId, fromWave: a.fromWave, toWave: a.toWave, at: now }))
+              yield* processRolloutEvent(ctx, a.rolloutId, { _tag: "WaveAdvanced", rolloutId: a.rolloutId, fromWave: a.fromWave, toWave: a.toWave, at: now })
             }
             if (advanced.length > 0) fleetState = yield* loadFleetState(manifests)
             const recovered = yield* recoverReported(now, journal, manifests, fleetState, quarantines)
@@ -352,19 +355,19 @@ export const layer = (
             if (advanced.length === 0 && recovered === 0) break
           }
           const actions = planNext(manifests.set, fleetState, quarantines, now)
-          for (const action of actions) yield* provide(applyPlanAction(ctx, action))
+          for (const action of actions) yield* applyPlanAction(ctx, action)
           // Newly opened rollouts have no fleet-state summary in this pass, so the planner could not
           // dispatch them yet; the reference waits for the next tick (up to 15 s). We plan once more
           // at once, so a new release starts dispatching as soon as it is verified.
           if (actions.some((a) => a._tag === "OpenRollout")) {
             const reopened = yield* loadFleetState(manifests)
             for (const action of planNext(manifests.set, reopened, quarantines, now)) {
-              if (action._tag !== "OpenRollout") yield* provide(applyPlanAction(ctx, action))
+              if (action._tag !== "OpenRollout") yield* applyPlanAction(ctx, action)
             }
           }
           if (journal.entries.length > 0) yield* eventLog.appendBatch(journal.entries)
         })
-        const committed = yield* Effect.either(transact(body))
+        const committed = yield* Effect.either(transact(provide(body)))
         if (Either.isLeft(committed)) return yield* Effect.logError("plan tick failed; the next tick re-derives its actions", committed.left.message)
         yield* Effect.all(journal.afterCommit, { discard: true })
         yield* writer.appendAll(journal.deferredEntries)
