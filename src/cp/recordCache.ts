@@ -7,7 +7,10 @@
  * `upsertHostRecords` (a group of 64 events then costs one statement and one span instead of 64).
  *
  * Invariants: only the reducer fiber uses the wrapper, and the reducer is the only writer of host
- * records (invariant 1), so a cached record is the stored one or this transaction's newer write.
+ * records (invariant 1), so a cached record is the stored one or this transaction's newer write;
+ * once it has read every record (`allHostRecords`, which every plan tick does), it holds the whole
+ * table and answers every host-record read from memory (by rollout, by host, all, or "none"),
+ * until a reset or a prune.
  * Outside a transaction every write reaches Storage at once (write-through). Inside one (opened
  * through this wrapper), host-record writes wait in a pending set — the latest per (rollout,
  * host) — that is written, in the same transaction, before ANY other call reaches the wrapped
@@ -23,7 +26,7 @@ import type { HostRolloutState } from "../domain/hostState.js"
 import type { HostId, RolloutId } from "../domain/ids.js"
 import type { RolloutRecord } from "../domain/rollout.js"
 import type { StorageError } from "../ports/errors.js"
-import type { StorageService } from "../ports/storage.js"
+import { ACTIVE_HOST_STATES, type StorageService } from "../ports/storage.js"
 
 /** A cached view of Storage and the way to drop what it remembers. */
 export interface RecordCache {
@@ -35,14 +38,25 @@ export interface RecordCache {
 
 const keyOf = (record: HostRolloutState): string => `${record.rolloutId}\u0000${record.hostname}`
 
+/** Code-unit order, as SQLite's BINARY collation orders the ASCII identifiers it stores. */
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+const sortedBy = <T>(items: Array<T>, key: (item: T) => string): Array<T> => items.sort((a, b) => compareText(key(a), key(b)))
+
 /** Wraps `storage` with an empty cache; owned by one fiber (the reducer's). */
 export const makeRecordCache = (storage: StorageService): RecordCache => {
-  // Per rollout, per host. Mutated only by the owning fiber, between its own storage calls.
+  // Per rollout, per host, and the same records per host, per rollout. Mutated only by the owning
+  // fiber, between its own storage calls.
   const byRollout = new Map<RolloutId, Map<HostId, HostRolloutState>>()
+  const byHost = new Map<HostId, Map<RolloutId, HostRolloutState>>()
+  // True once every stored record is cached (an allHostRecords read), until a reset or a prune.
+  let complete = false
   const remember = (record: HostRolloutState): void => {
     const hosts = byRollout.get(record.rolloutId)
     if (hosts === undefined) byRollout.set(record.rolloutId, new Map([[record.hostname, record]]))
     else hosts.set(record.hostname, record)
+    const rolloutsOfHost = byHost.get(record.hostname)
+    if (rolloutsOfHost === undefined) byHost.set(record.hostname, new Map([[record.rolloutId, record]]))
+    else rolloutsOfHost.set(record.rolloutId, record)
   }
   const rememberAll = (records: ReadonlyArray<HostRolloutState>): void => {
     for (const record of records) remember(record)
@@ -57,8 +71,10 @@ export const makeRecordCache = (storage: StorageService): RecordCache => {
 
   const clear = Effect.sync(() => {
     byRollout.clear()
+    byHost.clear()
     rollouts.clear()
     pending.clear()
+    complete = false
   })
 
   /** Writes the pending host records (one multi-row upsert); nothing when there are none. */
@@ -109,17 +125,39 @@ export const makeRecordCache = (storage: StorageService): RecordCache => {
       loadHostRecord: (rolloutId, hostname) =>
         Effect.suspend(() => {
           const cached = byRollout.get(rolloutId)?.get(hostname)
-          return cached !== undefined
-            ? Effect.succeed(Option.some(cached))
-            : Effect.tap(after(storage.loadHostRecord(rolloutId, hostname)), (found) => {
-                if (Option.isSome(found)) remember(found.value)
-              })
+          if (cached !== undefined) return Effect.succeed(Option.some(cached))
+          if (complete) return Effect.succeed(Option.none())
+          return Effect.tap(after(storage.loadHostRecord(rolloutId, hostname)), (found) => {
+            if (Option.isSome(found)) remember(found.value)
+          })
         }),
       upsertHostRecord: (record) => write([record], storage.upsertHostRecord(record)),
       upsertHostRecords: (records) => write(records, storage.upsertHostRecords(records)),
-      hostRecordsForRollout: (rolloutId) => Effect.tap(after(storage.hostRecordsForRollout(rolloutId)), rememberAll),
-      activeHostRecordsForHost: (hostname) => Effect.tap(after(storage.activeHostRecordsForHost(hostname)), rememberAll),
-      allHostRecords: Effect.tap(after(storage.allHostRecords), rememberAll),
+      hostRecordsForRollout: (rolloutId) =>
+        Effect.suspend(() =>
+          complete
+            ? Effect.succeed(sortedBy(Array.from(byRollout.get(rolloutId)?.values() ?? []), (r) => r.hostname))
+            : Effect.tap(after(storage.hostRecordsForRollout(rolloutId)), rememberAll)
+        ),
+      activeHostRecordsForHost: (hostname) =>
+        Effect.suspend(() =>
+          complete
+            ? Effect.succeed(
+                sortedBy(
+                  Array.from(byHost.get(hostname)?.values() ?? []).filter((r) => ACTIVE_HOST_STATES.includes(r.state)),
+                  (r) => r.rolloutId
+                )
+              )
+            : Effect.tap(after(storage.activeHostRecordsForHost(hostname)), rememberAll)
+        ),
+      allHostRecords: Effect.suspend(() =>
+        complete
+          ? Effect.succeed(Array.from(byRollout.keys()).sort(compareText).flatMap((r) => sortedBy(Array.from(byRollout.get(r)?.values() ?? []), (x) => x.hostname)))
+          : Effect.tap(after(storage.allHostRecords), (records) => {
+              rememberAll(records)
+              complete = true
+            })
+      ),
       loadRollout: (rolloutId) =>
         Effect.suspend(() => {
           const cached = rollouts.get(rolloutId)

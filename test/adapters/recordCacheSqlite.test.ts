@@ -3,7 +3,8 @@
  * transaction, over the real SQLite adapter: a transaction's writes reach SQLite as one multi-row
  * upsert, every SQL read and cascade in the same transaction sees them, a host written twice is
  * one row with its last value, and a transaction that does not commit writes nothing (nor does a
- * failed nested one lose its parent's writes).
+ * failed nested one lose its parent's writes). Once it has read every record, it answers host-record
+ * reads from memory exactly as SQLite would (same records, same order) until a prune.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option, Ref } from "effect"
@@ -103,6 +104,48 @@ describe("record cache write-behind over SQLite", () => {
       )
       expect(yield* seqOf(storage, "h3")).toEqual(Option.some(1))
       expect(yield* seqOf(storage, "h4")).toEqual(Option.none())
+    }).pipe(Effect.provide(layerTempSqlite()))
+  )
+
+  it.effect("after one allHostRecords read, host-record reads are answered from memory, equal to SQLite's, until a prune", () =>
+    Effect.gen(function* () {
+      const { storage } = yield* counted
+      const other = "canary@r2" as RolloutId
+      yield* storage.openRollout({ rolloutId: other, channel: "canary" as ChannelId, targetRef: "r2" as ChannelRef, openedAt: T0 })
+      yield* storage.upsertHostRecords([record("h2", 1), record("h1", 1), { ...record("h1", 3), rolloutId: other }, { ...record("h3", 1), state: "Converged" }])
+      const reads = yield* Ref.make(0)
+      const countReads = <A, E>(effect: Effect.Effect<A, E>) => Effect.zipRight(Ref.update(reads, (n) => n + 1), effect)
+      const watched = makeRecordCache({
+        ...storage,
+        allHostRecords: countReads(storage.allHostRecords),
+        hostRecordsForRollout: (r) => countReads(storage.hostRecordsForRollout(r)),
+        activeHostRecordsForHost: (h) => countReads(storage.activeHostRecordsForHost(h)),
+        loadHostRecord: (r, h) => countReads(storage.loadHostRecord(r, h))
+      })
+      expect(yield* watched.storage.allHostRecords).toEqual(yield* storage.allHostRecords)
+      yield* watched.storage.transaction(watched.storage.upsertHostRecord(record("h2", 7)))
+      const answers = Effect.all([
+        watched.storage.allHostRecords,
+        watched.storage.hostRecordsForRollout(RID),
+        watched.storage.activeHostRecordsForHost("h1" as HostId),
+        watched.storage.activeHostRecordsForHost("h3" as HostId),
+        watched.storage.loadHostRecord(other, "h2" as HostId)
+      ])
+      const fromMemory = yield* answers
+      expect(yield* Ref.get(reads)).toBe(1)
+      const fromSqlite = yield* Effect.all([
+        storage.allHostRecords,
+        storage.hostRecordsForRollout(RID),
+        storage.activeHostRecordsForHost("h1" as HostId),
+        storage.activeHostRecordsForHost("h3" as HostId),
+        storage.loadHostRecord(other, "h2" as HostId)
+      ])
+      expect(fromMemory).toEqual(fromSqlite)
+      expect(fromMemory[2].map((r) => r.rolloutId)).toEqual([other, RID])
+      // A prune may delete records: reads go back to SQLite.
+      yield* watched.storage.pruneFinishedRollouts(T0)
+      yield* watched.storage.hostRecordsForRollout(RID)
+      expect(yield* Ref.get(reads)).toBe(2)
     }).pipe(Effect.provide(layerTempSqlite()))
   )
 })
