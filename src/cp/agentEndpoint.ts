@@ -74,31 +74,43 @@ export class AgentEndpoint extends Context.Tag("effect-fleet/AgentEndpoint")<Age
           retryAfterSeconds: options.notReadyRetryAfterSeconds
         })
 
-        const postEvent = (authenticated: HostId, envelope: AgentEventEnvelope) =>
-          Effect.gen(function* () {
-            const host = yield* actingFor(authenticated, envelope.hostname).pipe(Effect.tapError(() => metrics.event("forbidden")))
-            const outcome = yield* asker.ask((reply: Deferred.Deferred<HostEventOutcome>) =>
-              ReducerInput.HostEvent({ host, rolloutId: envelope.rolloutId, event: toRemoteEvent(envelope.event), reply })
-            ).pipe(
-              Effect.catchTags({
-                QueueFull: () => Effect.zipRight(metrics.event("queue_full"), Effect.fail(queueFull)),
-                ReplyTimeout: () => Effect.zipRight(metrics.event("timeout"), Effect.fail(timedOut))
-              })
-            )
-            return yield* HostEventOutcome.$match(outcome, {
-              Applied: () => metrics.event("applied"),
-              Duplicate: () => metrics.event("duplicate"),
-              UnknownRecord: () =>
-                Effect.zipRight(
-                  metrics.event("unknown_record"),
-                  Effect.fail(new NotFound({ reason: `no record for host ${host} in rollout ${envelope.rolloutId}` }))
+        /** The answer to the reducer's outcome (counted by outcome). */
+        const eventAnswer = (host: HostId, rolloutId: RolloutId, outcome: HostEventOutcome): Effect.Effect<void, NotFound | Conflict | Unavailable> => {
+          switch (outcome._tag) {
+            case "Applied":
+              return metrics.event("applied")
+            case "Duplicate":
+              return metrics.event("duplicate")
+            case "UnknownRecord":
+              return Effect.zipRight(metrics.event("unknown_record"), Effect.fail(new NotFound({ reason: `no record for host ${host} in rollout ${rolloutId}` })))
+            case "NotReady":
+              return Effect.zipRight(
+                metrics.event("not_ready"),
+                Effect.fail(new Unavailable({ reason: outcome.reason, retryAfterSeconds: options.notReadyRetryAfterSeconds }))
+              )
+            case "Rejected":
+              return Effect.zipRight(metrics.event("rejected"), Effect.fail(new Conflict({ error: outcome.error })))
+            case "Failed":
+              return Effect.zipRight(metrics.event("failed"), Effect.fail(busy(`event not persisted: ${outcome.reason}`)))
+          }
+        }
+
+        // Written without Effect.gen and with one match per step: this runs once per agent event.
+        const postEvent = (authenticated: HostId, envelope: AgentEventEnvelope): Effect.Effect<void, Forbidden | NotFound | Conflict | Unavailable> =>
+          authenticated !== envelope.hostname
+            ? Effect.zipRight(metrics.event("forbidden"), Effect.asVoid(actingFor(authenticated, envelope.hostname)))
+            : Effect.matchEffect(
+                asker.ask((reply: Deferred.Deferred<HostEventOutcome>) =>
+                  ReducerInput.HostEvent({ host: authenticated, rolloutId: envelope.rolloutId, event: toRemoteEvent(envelope.event), reply })
                 ),
-              NotReady: ({ reason }) =>
-                Effect.zipRight(metrics.event("not_ready"), Effect.fail(new Unavailable({ reason, retryAfterSeconds: options.notReadyRetryAfterSeconds }))),
-              Rejected: ({ error }) => Effect.zipRight(metrics.event("rejected"), Effect.fail(new Conflict({ error }))),
-              Failed: ({ reason }) => Effect.zipRight(metrics.event("failed"), Effect.fail(busy(`event not persisted: ${reason}`)))
-            })
-          })
+                {
+                  onFailure: (e) =>
+                    e._tag === "QueueFull"
+                      ? Effect.zipRight(metrics.event("queue_full"), Effect.fail(queueFull))
+                      : Effect.zipRight(metrics.event("timeout"), Effect.fail(timedOut)),
+                  onSuccess: (outcome) => eventAnswer(authenticated, envelope.rolloutId, outcome)
+                }
+              )
 
         const heartbeat = (authenticated: HostId, request: HeartbeatRequest) =>
           Effect.gen(function* () {

@@ -14,7 +14,7 @@
  * {@link ReplyTimeout} defect that the asker turns back into the typed failure. The reducer's
  * later reply to such a Deferred is a no-op.
  */
-import { Data, Deferred, Duration, Effect, Exit, FiberId, Option, type Scope } from "effect"
+import { Cause, Data, Deferred, Duration, Effect, Exit, FiberId, Option, type Scope } from "effect"
 import type { StorageError } from "../../ports/errors.js"
 import { Unavailable } from "../../wire/errors.js"
 import type { ReducerInput } from "../input.js"
@@ -91,10 +91,18 @@ export const makeAsker = (reducer: CpReducerService, timeout: Duration.Duration)
           return Effect.flatMap(reducer.offer(make(reply)), (accepted): Effect.Effect<A, E | QueueFull | ReplyTimeout> => {
             if (!accepted) return Effect.fail(new QueueFull())
             const entry = register(reply as Deferred.Deferred<unknown, unknown>)
-            return Deferred.await(reply).pipe(
-              Effect.catchSomeDefect((defect) => (defect === timedOutDefect ? Option.some(Effect.fail(new ReplyTimeout())) : Option.none())),
-              Effect.ensuring(Effect.sync(() => pending.delete(entry)))
-            )
+            // One match for both outcomes (this runs per request). An interrupted asker leaves its
+            // entry to the sweeper, which drops it at its deadline.
+            return Effect.matchCauseEffect(Deferred.await(reply), {
+              onFailure: (cause): Effect.Effect<never, E | ReplyTimeout> => {
+                pending.delete(entry)
+                return Option.getOrUndefined(Cause.dieOption(cause)) === timedOutDefect ? Effect.fail(new ReplyTimeout()) : Effect.failCause(cause)
+              },
+              onSuccess: (value) => {
+                pending.delete(entry)
+                return Effect.succeed(value)
+              }
+            })
           })
         })
     }

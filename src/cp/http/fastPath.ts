@@ -17,6 +17,7 @@ import { HttpTraceContext } from "@effect/platform"
 import { Effect, Either, Option, ParseResult, Runtime, Schema } from "effect"
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from "node:http"
 import { AgentEventEnvelope } from "../../domain/agentEvent.js"
+import type { HostId } from "../../domain/ids.js"
 import { AgentAuth } from "../../ports/agentAuth.js"
 import { BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, ProtocolMismatch, Unauthorized, Unavailable } from "../../wire/errors.js"
 import { PROTOCOL_HEADER } from "../../wire/protocol.js"
@@ -74,21 +75,32 @@ export const makeFastPath = (options: ResolvedHttpOptions): Effect.Effect<FastPa
     const decoded = <A>(result: Either.Either<A, ParseResult.ParseError>): Effect.Effect<A, BadRequest> =>
       Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(new BadRequest({ reason: ParseResult.TreeFormatter.formatErrorSync(result.left) }))
 
+    /** The route's work once authenticated: the payload decoded, then the endpoint. */
+    const routed = (route: Route, host: HostId, document: unknown): Effect.Effect<Reply, WireError> =>
+      route === "events"
+        ? Effect.flatMap(decoded(decodeEvent(document)), (payload) => Effect.as(endpoint.postEvent(host, payload), NO_CONTENT))
+        : Effect.flatMap(decoded(decodeHeartbeat(document)), (payload) =>
+            Effect.flatMap(endpoint.heartbeat(host, payload), (reply) => {
+              const encoded = encodeHeartbeat(reply)
+              return Either.isRight(encoded) ? Effect.succeed(json(200, encoded.right)) : Effect.die(encoded.left)
+            })
+          )
+
+    // The HttpApi path's order: readiness, protocol, body, authentication, decode, endpoint. A
+    // chain rather than Effect.gen: this runs once per agent request.
     const answer = (route: Route, request: LeanServerRequest, body: Body): Effect.Effect<Reply, WireError> =>
-      Effect.gen(function* () {
-        yield* endpoint.readiness
-        yield* checkProtocol(request.headers[PROTOCOL_HEADER], options.strictProtocol)
-        if (body._tag === "Refused") return yield* body.error
-        const document = yield* parseJsonBody(body.text)
-        const host = yield* auth.authenticate(request)
-        if (route === "events") {
-          yield* endpoint.postEvent(host, yield* decoded(decodeEvent(document)))
-          return NO_CONTENT
-        }
-        const reply = yield* endpoint.heartbeat(host, yield* decoded(decodeHeartbeat(document)))
-        const encoded = encodeHeartbeat(reply)
-        return Either.isRight(encoded) ? json(200, encoded.right) : yield* Effect.die(encoded.left)
-      })
+      Effect.zipRight(
+        endpoint.readiness,
+        Effect.zipRight(
+          checkProtocol(request.headers[PROTOCOL_HEADER], options.strictProtocol),
+          Effect.suspend(() => {
+            if (body._tag === "Refused") return Effect.fail(body.error)
+            const document = parseJsonBody(body.text)
+            if (Either.isLeft(document)) return Effect.fail(document.left)
+            return Effect.flatMap(auth.authenticate(request), (host) => routed(route, host, document.right))
+          })
+        )
+      )
 
     const refusal = (error: WireError): Reply => {
       const encoded = encodeError(error)
