@@ -6,14 +6,14 @@
  * Invariant: every figure is measured by this run (CPU time from `process.cpuUsage`, after a
  * warm-up of the same call); nothing is estimated or hard-coded.
  */
-import { Deferred, Duration, Effect, Layer, Schema } from "effect"
+import { Deferred, Duration, Effect, Layer, Schema, type Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { makeBearerTokenAuth } from "../../adapters/memory/agentAuth.js"
 import { layerSqlite } from "../../adapters/sqlite/index.js"
 import { agentEventEntry } from "../../src/cp/auditEntries.js"
-import { ask } from "../../src/cp/http/ask.js"
+import { makeAsker } from "../../src/cp/http/ask.js"
 import type { HostEventOutcome } from "../../src/cp/input.js"
 import type { CpReducerService } from "../../src/cp/reducer.js"
 import { AgentEventEnvelope } from "../../src/domain/agentEvent.js"
@@ -56,7 +56,7 @@ const probeResult = (seq: number) => ({
 })
 
 /** Wire side: JSON decode of the envelope, bearer auth among `tokens` hosts, the reducer ask. */
-const wireSteps = (tokens: number): Effect.Effect<ReadonlyArray<StepCost>, unknown> =>
+const wireSteps = (tokens: number): Effect.Effect<ReadonlyArray<StepCost>, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const body = JSON.stringify({ hostname: HOST, rolloutId: ROLLOUT, event: { kind: "ProbeResult", probeName: "http", mode: "enforce", status: "pass", observedAt: "2026-05-17T12:00:00.000Z", seq: 7 } })
     const decode = Schema.decodeUnknown(AgentEventEnvelope)
@@ -69,7 +69,8 @@ const wireSteps = (tokens: number): Effect.Effect<ReadonlyArray<StepCost>, unkno
       backlog: Effect.succeed(0),
       barrier: Effect.void
     }
-    const asked = ask(instant, Duration.decode("5 seconds"), (reply: Deferred.Deferred<HostEventOutcome>) => ({
+    const asker = yield* makeAsker(instant, Duration.decode("5 seconds"))
+    const asked = asker.ask((reply: Deferred.Deferred<HostEventOutcome>) => ({
       _tag: "HostEvent" as const,
       host: HOST,
       rolloutId: ROLLOUT,
@@ -79,7 +80,7 @@ const wireSteps = (tokens: number): Effect.Effect<ReadonlyArray<StepCost>, unkno
     return [
       { step: "JSON.parse + Schema decode of the event envelope", micros: yield* cpuPerCall(20_000, Effect.suspend(() => decode(JSON.parse(body)))) },
       { step: `bearer-token authentication (sha256 lookup among ${tokens.toLocaleString("en-US")} tokens)`, micros: yield* cpuPerCall(20_000, auth.authenticate(request)) },
-      { step: "reducer ask (reply Deferred, offer, 5 s timeout), reducer replying at once", micros: yield* cpuPerCall(20_000, asked) }
+      { step: "reducer ask (reply Deferred, offer, 5 s deadline kept by the asker's sweeper), reducer replying at once", micros: yield* cpuPerCall(20_000, asked) }
     ]
   })
 
@@ -130,9 +131,9 @@ export const measureBreakdown = async (tokens: number): Promise<ReadonlyArray<St
       const wire = yield* wireSteps(tokens)
       const stored = yield* storageSteps
       return [...wire, ...stored]
-    }).pipe(Effect.provide(Layer.fresh(layerSqlite({ filename: join(dir, "cp.db") }))))
+    }).pipe(Effect.scoped, Effect.provide(Layer.fresh(layerSqlite({ filename: join(dir, "cp.db") }))))
     const steps = await Effect.runPromise(Effect.orDie(program))
-    return [...steps, { step: `copy of a ${tokens.toLocaleString("en-US")}-entry Map with one key set (the reducer's heartbeat-state update: per heartbeat before 0f0f150, per group since)`, micros: mapCopyMicros(tokens) }]
+    return [...steps, { step: `copy of a ${tokens.toLocaleString("en-US")}-entry Map with one key set (the reducer's heartbeat-state update: per heartbeat before 0f0f150, per group until 4737098, none since: set in place)`, micros: mapCopyMicros(tokens) }]
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
