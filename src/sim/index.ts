@@ -3,6 +3,9 @@
  * seed (`simulate`), the expected-outcome check (`verifyOutcome`) and plain-text views
  * (`renderFrame`, `renderSummary`) used by `examples/demo.ts`, and the signed sample fleet they run.
  *
+ * Agents reach the CP over either transport ("direct" or "http"); in the scale mode scripted hosts
+ * (`runScriptedHost`) stand in for real agents.
+ *
  * Also: the CP as a process that can restart or lose its database (`makeCpProcess`), the seeded
  * network faults (`withNetworkFaults`), and every invariant check, usable on their own.
  *
@@ -21,6 +24,7 @@ export {
   PRIOR_CLOSURE,
   SIM_AGENT_TIMING,
   SIM_PROBE,
+  SIM_PROBES,
   simCoreLayer,
   simCpLayer,
   type SimHost,
@@ -59,6 +63,8 @@ export {
   withNetworkFaults
 } from "./network.js"
 export { type HostDriver, type HostInjected, makeHostDriver } from "./hostDriver.js"
+export { runScriptedHost, type ScriptedHostOptions } from "./scriptedHost.js"
+export { type ChangeCounter, countChanges, makeChangeCounter } from "./changes.js"
 export { checkReplay, REPLAYED_FIELDS } from "./replay.js"
 export { checkDispatches, plannerBlock, simpleGateBlocks } from "./dispatchGates.js"
 export { type AgentView, checkAcks, checkAgents } from "./delivery.js"

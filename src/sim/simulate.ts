@@ -1,6 +1,7 @@
 /**
  * `simulate(options)`: signs the sample fleet, starts the CP (a process it can stop, restart and
- * wipe, see cpProcess.ts) and one agent per host on simulated hosts, and drives a virtual Clock
+ * wipe, see cpProcess.ts) and one agent per host on simulated hosts (or, in the scale mode, one
+ * scripted host per host: scriptedHost.ts), and drives a virtual Clock
  * (provided here, see virtualClock.ts) until every channel's rollout has finished or the
  * simulated-time limit is hit, injecting the seeded faults (faults.ts; hostDriver.ts applies the
  * per-host ones, network.ts the network ones); returns the final snapshot, the event logs and the
@@ -12,28 +13,29 @@
  * Effect's Random is seeded too, for the agents' backoff jitter); the driver only moves the
  * clock, lets fibers run, injects faults and reads storage.
  */
-import { Chunk, Effect, Either, Logger, LogLevel, Option, Random, Ref } from "effect"
+import { Chunk, Context, Duration, Effect, Either, Layer, Logger, LogLevel, Option, Random, Ref } from "effect"
 import { layerMemory } from "../../adapters/memory/index.js"
 import { layerSqlite } from "../../adapters/sqlite/index.js"
 import { CpReducer } from "../cp/index.js"
 import type { HostId } from "../domain/index.js"
 import { ts } from "../domain/time.js"
 import type { ManifestSet } from "../planner/types.js"
-import type { StoredEventLogEntry } from "../ports/index.js"
+import { ControlPlaneClient, type ControlPlaneClientService, type StoredEventLogEntry } from "../ports/index.js"
 import { type EpochData, makeCpProcess } from "./cpProcess.js"
 import { type AgentView, checkAcks, checkAgents } from "./delivery.js"
 import { checkDispatches } from "./dispatchGates.js"
 import { type Fault, type HostFaults, isNetworkFault, type NetworkFault, NO_FAULTS, planCpOutages, planFaults } from "./faults.js"
 import { type HostInjected, makeHostDriver } from "./hostDriver.js"
 import { checkLog, checkStep, type Violation } from "./invariants.js"
-import { makeHostNetwork, makeNetworkRecorder, withNetworkFaults } from "./network.js"
+import { type HostNetwork, makeHostNetwork, makeNetworkRecorder, withNetworkFaults } from "./network.js"
 import { type Outcome, verifyOutcome } from "./outcome.js"
 import { checkReplay } from "./replay.js"
 import { between } from "./rng.js"
 import { signSampleFleet, type SignedSampleFleet } from "./sampleFleet.js"
 import { FINISHED, quiesce, type Snapshot, takeSnapshot } from "./snapshot.js"
 import { makeVirtualClock } from "./virtualClock.js"
-import { makeHost, type SimHost, type SimTransport, startAgent } from "./world.js"
+import { runScriptedHost } from "./scriptedHost.js"
+import { makeHost, PRIOR_CLOSURE, SIM_AGENT_TIMING, SIM_PROBES, type SimHost, type SimTransport, startAgent } from "./world.js"
 
 /** When the simulator signs its fleet; the clock starts one minute later. */
 export const SIM_SIGNED_AT = ts("2026-05-17T12:00:00Z")
@@ -78,6 +80,13 @@ export interface SimulateOptions {
    * in-process (see `SimTransport`). Network faults apply to either.
    */
   readonly transport?: SimTransport
+  /**
+   * What runs on the simulated hosts (default "real": a real agent per host). "scripted" is the
+   * scale mode: one light fiber per host reporting the least a healthy agent reports
+   * (scriptedHost.ts) — no failing canary and no per-host faults (both are ignored); CP and
+   * network faults still apply. Its figures are the CP's, never a real agent fleet's.
+   */
+  readonly agents?: "real" | "scripted"
   /** Called with every frame's snapshot (e.g. to redraw a terminal view). */
   readonly onFrame?: (frame: Frame) => Effect.Effect<void>
 }
@@ -176,7 +185,8 @@ export const simulate = (options: SimulateOptions = {}) => {
   const stepSeconds = options.stepSeconds ?? 5
   const frameSeconds = options.frameSeconds ?? 60
   const maxSeconds = (options.maxHours ?? 12) * 3600
-  const failing = options.failingCanary ?? true
+  const scripted = options.agents === "scripted"
+  const failing = !scripted && (options.failingCanary ?? true)
 
   const start = SIM_SIGNED_AT + 60_000
   const virtual = makeVirtualClock(start)
@@ -191,12 +201,15 @@ export const simulate = (options: SimulateOptions = {}) => {
     const recorder = yield* makeNetworkRecorder
     const hosts = new Map<HostId, SimHost>()
     const plans = new Map<HostId, HostFaults>()
-    const launch = (host: HostId, parts: Pick<SimHost, "sim" | "queue">, network: Effect.Effect.Success<typeof makeHostNetwork>) =>
-      startAgent(signed, host, parts, cp.clientFor(host), (client) =>
-        withNetworkFaults(client, { seed, host, faults: networkFaults, state: network, recorder, epoch: cp.epoch })
-      )
-    const networks = new Map<HostId, Effect.Effect.Success<typeof makeHostNetwork>>()
-    for (const h of signed.hosts) {
+    const wrap = (host: HostId, network: HostNetwork) => (client: ControlPlaneClientService) =>
+      // Unchecked runs without network faults need no wrapper (it would only record acknowledgements).
+      !checking && networkFaults.length === 0
+        ? client
+        : withNetworkFaults(client, { seed, host, faults: networkFaults, state: network, recorder, epoch: cp.epoch })
+    const launch = (host: HostId, parts: Pick<SimHost, "sim" | "queue">, network: HostNetwork) =>
+      startAgent(signed, host, parts, cp.clientFor(host), wrap(host, network))
+    const networks = new Map<HostId, HostNetwork>()
+    for (const h of scripted ? [] : signed.hosts) {
       const host = h as HostId
       const channel = signed.fleet.hosts[host]?.channel
       const waves = channel === undefined ? [] : (signed.fleet.waves[channel] ?? [])
@@ -211,6 +224,20 @@ export const simulate = (options: SimulateOptions = {}) => {
       const network = yield* makeHostNetwork
       networks.set(host, network)
       hosts.set(host, yield* launch(host, parts, network))
+    }
+    for (const h of scripted ? signed.hosts : []) {
+      const host = h as HostId
+      const client = Context.get(yield* Layer.build(cp.clientFor(host)), ControlPlaneClient)
+      const script = {
+        signed,
+        host,
+        prior: PRIOR_CLOSURE,
+        activationSeconds: between(seed, `${host}/activation`, 5, 40),
+        probes: SIM_PROBES,
+        dispatchWaitSeconds: SIM_AGENT_TIMING.dispatchWaitSeconds,
+        convergeRetrySeconds: Duration.toSeconds(SIM_AGENT_TIMING.advanceInterval)
+      }
+      yield* Effect.forkScoped(runScriptedHost(wrap(host, yield* makeHostNetwork)(client), script))
     }
     const driver = makeHostDriver(signed, plans, hosts, (h) => launch(h.host, h, networks.get(h.host)!))
     const cpInjected = { cpRestarts: 0, cpWipes: 0 }

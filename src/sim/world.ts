@@ -34,7 +34,8 @@ export const PRIOR_CLOSURE = "/nix/store/00000000000000000000000000000000-nixos-
 
 /** The one probe every simulated agent runs. */
 export const SIM_PROBE = "web" as ProbeName
-const PROBES = { [SIM_PROBE]: Schema.decodeUnknownSync(ProbeDeclaration)({ kind: "http", url: "http://127.0.0.1/health" }) }
+/** Every simulated host's declared probes: {@link SIM_PROBE}, an enforce HTTP probe every 30 s. */
+export const SIM_PROBES = { [SIM_PROBE]: Schema.decodeUnknownSync(ProbeDeclaration)({ kind: "http", url: "http://127.0.0.1/health" }) }
 
 /**
  * The agents' timing in the simulator: coarser than the defaults (fewer wake-ups per simulated
@@ -130,7 +131,7 @@ export const startAgent = (
 ) =>
   Effect.gen(function* () {
     const client = Layer.effect(ControlPlaneClient, Effect.map(ControlPlaneClient, wrapClient)).pipe(Layer.provide(connection))
-    const layer = agentLayer({ hostname: host, trust: signed.trust, probes: PROBES, ...SIM_AGENT_TIMING }).pipe(
+    const layer = agentLayer({ hostname: host, trust: signed.trust, probes: SIM_PROBES, ...SIM_AGENT_TIMING }).pipe(
       Layer.provide(client),
       Layer.provide(Layer.succeed(OutboundQueue, parts.queue)),
       Layer.provide(Layer.succeed(Activator, parts.sim.activator)),
