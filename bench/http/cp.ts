@@ -10,7 +10,8 @@
  * plan, which the parent waits for); SIGTERM / SIGINT close the runtime's scope (the listener
  * stops, the event-log writer drains, the database closes). Plan tick and manifest poll keep the
  * example CP's defaults unless `--plan-seconds` / `--poll-seconds` say otherwise; `--trace-requests
- * false` drops the per-request `http.server` span (CpHttpOptions.traceRequests).
+ * false` drops the per-request `http.server` span (CpHttpOptions.traceRequests); `--fast-path false`
+ * serves the agent routes through the HttpApi too (CpHttpOptions.fastPath).
  */
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Config, Effect, Layer } from "effect"
@@ -32,7 +33,8 @@ const settings = Config.all({
   operatorToken: Config.redacted("operatorToken"),
   planSeconds: Config.integer("planSeconds").pipe(Config.withDefault(15)),
   pollSeconds: Config.integer("pollSeconds").pipe(Config.withDefault(30)),
-  traceRequests: Config.boolean("traceRequests").pipe(Config.withDefault(true))
+  traceRequests: Config.boolean("traceRequests").pipe(Config.withDefault(true)),
+  fastPath: Config.boolean("fastPath").pipe(Config.withDefault(true))
 })
 
 /** A port the OS calls free now (bound to 127.0.0.1:0, then released). */
@@ -62,7 +64,7 @@ const program = Effect.gen(function* () {
   const runtime = layerRuntime({
     core: { planInterval: `${s.planSeconds} seconds` },
     poll: { interval: `${s.pollSeconds} seconds` },
-    http: { port, host: "127.0.0.1", operatorToken: s.operatorToken, traceRequests: s.traceRequests }
+    http: { port, host: "127.0.0.1", operatorToken: s.operatorToken, traceRequests: s.traceRequests, fastPath: s.fastPath }
   }).pipe(
     Layer.provide(Layer.mergeAll(layerDirectory({ root }), layerBearerTokensFile(s.tokensFile))),
     Layer.provideMerge(layerSqlite({ filename: join(s.dir, "cp.db") })),

@@ -12,7 +12,8 @@
  * FEW_CONNECTIONS (latency with little queueing), the event-log check (agent_event rows in the
  * SQLite file = 2xx answers), a heartbeat run, a duplicate-only run (already-applied seqs: no
  * write; labelled, it flatters) and `GET /healthz` (the HTTP stack's floor); then, for 1,000
- * agents, the event run and /healthz on a CP without per-request spans (labelled). The load
+ * agents, the event run and /healthz on a CP without per-request spans (labelled), and the event
+ * and heartbeat runs on a CP without the agent fast path (every route through the HttpApi). The load
  * generator (autocannon, this process) shares the machine's 2 cores with the CP. The CP's own CPU time
  * per request (from /proc) is reported beside each rate: unlike the rate it barely depends on
  * what else the machine runs. Then the machine's floors: a do-nothing node:http server
@@ -156,7 +157,7 @@ const runScenario = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>>
         met: null
       },
       {
-        benchmark: `GET /healthz (HTTP stack floor: no auth, no body, no reducer), ${CONNECTIONS} connections, ${HEALTHZ_SECONDS} s`,
+        benchmark: `GET /healthz (the HttpApi stack's floor: no auth, no body, no reducer; the agent fast path does not take this stack), ${CONNECTIONS} connections, ${HEALTHZ_SECONDS} s`,
         result: `${si(rate(healthz.r))} requests/s; ${latency(healthz.r)}; CP CPU ${healthz.cpuPerOk.toFixed(2)} ms/request`,
         target: "",
         met: null
@@ -194,6 +195,43 @@ const runUntraced = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>>
       {
         benchmark: `GET /healthz, request spans off (traceRequests: false), ${CONNECTIONS} connections, ${HEALTHZ_SECONDS} s`,
         result: `${si(rate(healthz.r))} requests/s; ${latency(healthz.r)}; CP CPU ${healthz.cpuPerOk.toFixed(2)} ms/request`,
+        target: "",
+        met: null
+      }
+    ]
+  } finally {
+    await cp.stop()
+  }
+}
+
+/**
+ * The event and heartbeat runs on a fresh CP started with `--fast-path false`: every route
+ * through the HttpApi, as before the agent fast path (src/cp/http/fastPath.ts), for comparison.
+ */
+const runWithoutFastPath = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>> => {
+  const agents = makeAgents(scenario)
+  const label = `${agents.length.toLocaleString("en-US")} agents`
+  const cp = await startCp({
+    channels: scenario.channels,
+    hostsPerChannel: scenario.hostsPerChannel,
+    tokens: new Map(agents.map((a) => [a.hostname, a.token])),
+    extraArgs: ["--fast-path", "false"]
+  })
+  try {
+    const base = { baseUrl: cp.baseUrl, connections: CONNECTIONS }
+    const closed = await measured(cp, () => runEvents(agents, { ...base, stop: { amount: scenario.events } }))
+    await runHeartbeats(agents, { ...base, stop: { amount: agents.length } })
+    const beats = await measured(cp, () => runHeartbeats(agents, { ...base, stop: { duration: RUN_SECONDS } }))
+    return [
+      {
+        benchmark: `events via HTTP, ${label}, ${CONNECTIONS} connections, ${scenario.events.toLocaleString("en-US")} distinct legal events, agent fast path off (fastPath: false: through the HttpApi)`,
+        result: `${si(rate(closed.r))} events/s; ${latency(closed.r)}; ${failures(closed.r)}; CP CPU ${closed.cpuPerOk.toFixed(2)} ms/event`,
+        target: TARGET,
+        met: rate(closed.r) >= TARGET_RATE && closed.r.p99 < TARGET_P99_MS
+      },
+      {
+        benchmark: `heartbeats via HTTP, ${label}, agent fast path off (fastPath: false), ${CONNECTIONS} connections, ${RUN_SECONDS} s`,
+        result: `${si(rate(beats.r))} heartbeats/s; ${latency(beats.r)}; ${failures(beats.r)}; CP CPU ${beats.cpuPerOk.toFixed(2)} ms/heartbeat`,
         target: "",
         met: null
       }
@@ -241,7 +279,7 @@ export const suite: BenchSuite = {
     const rows: Array<BenchRow> = []
     for (const scenario of SCENARIOS) rows.push(...(await runScenario(scenario)))
     const first = SCENARIOS[0]
-    if (first !== undefined) rows.push(...(await runUntraced(first)))
+    if (first !== undefined) rows.push(...(await runUntraced(first)), ...(await runWithoutFastPath(first)))
     rows.push(floorRow(await measureHttpFloor(CONNECTIONS, HEALTHZ_SECONDS)))
     if (first !== undefined) {
       const agents = makeAgents(first)
