@@ -2,18 +2,22 @@
  * Simulator benchmark (issue 7): a simulated rollout of 1k, 10k and 100k hosts on the virtual
  * clock — one channel, 4 waves (canary, then three thirds), the sample fleet's soak (5 min for
  * the canary wave, 10 min for the others), the disruption budget as large as the channel so the
- * waves are paced by soak alone, no failing canary, memory storage, every real CP and agent
- * fiber, and the step invariants OFF for the timed run (the end-of-run checks still run and are
- * reported). Target: 10k hosts end to end in under 10 s of wall time.
+ * waves are paced by soak alone, no failing canary, memory storage, the "direct" transport (agents
+ * call the CP's AgentEndpoint), invariants OFF. Target: 10k hosts end to end in under 10 s of
+ * wall time. Two modes, each its own rows:
+ * - real agents: every real CP and agent fiber (the full simulation);
+ * - SCALE MODE: the real CP with one scripted host per host (src/sim/scriptedHost.ts: the least a
+ *   healthy agent reports, no agent runtime). Its rows measure the CP, never a real agent fleet.
  *
- * How: each size runs in its own child process (this file with `--child <hosts>`), so its peak
+ * How: each size runs in its own child process (this file with `--child <hosts> <mode>`), so its peak
  * RSS (`resourceUsage().maxRSS`) and peak heap (sampled every simulated minute) are its own. The
  * child reports progress every simulated minute; a size that has not finished within
- * SIM_BENCH_CAP_SECONDS of wall time (default 1200) is stopped, and its row says how far it got
+ * SIM_BENCH_CAP_SECONDS of wall time (default 600) is stopped, and its row says how far it got
  * and extrapolates from there, labelled as such. Sizes run in order (SIM_BENCH_SIZES, default
- * "1000,10000,100000"); sizes above SIM_BENCH_MAX_HOSTS (default 10,000) are not started — at
- * the measured memory per host they would not fit this 24 GiB machine — and their row is a
- * linear extrapolation from the largest size measured, labelled as such.
+ * "1000,10000,100000"); sizes above SIM_BENCH_MAX_HOSTS (default 10,000) are not started — real
+ * agents would not fit this 24 GiB machine, and neither mode could finish within the cap — and
+ * their row is a linear extrapolation from the largest size measured, labelled as such. Every
+ * row gives wall and CPU time (the machine is shared: CPU time is the steadier figure).
  *
  * Invariant: every figure is measured by this run or explicitly marked as an extrapolation; the
  * child never outlives its row (killed at the cap or when the parent exits).
@@ -30,18 +34,24 @@ const TARGET_HOSTS = 10_000
 const TARGET_SECONDS = 10
 const FRAME_SECONDS = 60
 const sizes = (process.env.SIM_BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0)
-const capSeconds = Number(process.env.SIM_BENCH_CAP_SECONDS ?? 1200)
+/** The modes measured (SIM_BENCH_MODES, default both). */
+const modes = (process.env.SIM_BENCH_MODES ?? "real,scripted").split(",").filter((m): m is Mode => m === "real" || m === "scripted")
+const capSeconds = Number(process.env.SIM_BENCH_CAP_SECONDS ?? 600)
 /** Sizes above this are never started (their memory alone would not fit); their row is an extrapolation. */
 const maxStarted = Number(process.env.SIM_BENCH_MAX_HOSTS ?? 10_000)
 /** The rollout's simulated length when nothing measured it: soak 5 + 10 + 10 + 10 min, plus activations and plan ticks. */
 const EXPECTED_SIMULATED_SECONDS = 40 * 60
 
+/** What runs on the simulated hosts. */
+type Mode = "real" | "scripted"
+
 /** A child's progress line (every simulated minute) and its last line. */
 type Report =
-  | { readonly kind: "progress"; readonly simulatedSeconds: number; readonly wallMs: number; readonly heapMiB: number }
+  | { readonly kind: "progress"; readonly simulatedSeconds: number; readonly wallMs: number; readonly cpuMs: number; readonly heapMiB: number }
   | {
       readonly kind: "done"
       readonly wallMs: number
+      readonly cpuMs: number
       readonly setupMs: number
       readonly simulatedSeconds: number
       readonly events: number
@@ -53,10 +63,17 @@ type Report =
 
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20)
 
-/** The child: one simulation of `hosts` hosts, reporting on stdout as JSON lines. */
-const child = async (hosts: number) => {
+/** CPU time of this process so far (user + system), in ms. */
+const cpuMs = () => {
+  const { system, user } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
+/** The child: one simulation of `hosts` hosts in `mode`, reporting on stdout as JSON lines. */
+const child = async (hosts: number, mode: Mode) => {
   const emit = (report: Report) => process.stdout.write(JSON.stringify(report) + "\n")
   const started = performance.now()
+  const cpuAtStart = cpuMs()
   let setupMs: number | null = null
   let peakHeap = 0
   const result = await Effect.runPromise(
@@ -68,6 +85,8 @@ const child = async (hosts: number) => {
       maxInFlight: hosts,
       failingCanary: false,
       checkInvariants: false,
+      transport: "direct",
+      agents: mode,
       frameSeconds: FRAME_SECONDS,
       onFrame: (frame) =>
         Effect.sync(() => {
@@ -75,13 +94,14 @@ const child = async (hosts: number) => {
           setupMs ??= wallMs
           const heap = process.memoryUsage().heapUsed
           peakHeap = Math.max(peakHeap, heap)
-          emit({ kind: "progress", simulatedSeconds: frame.elapsedSeconds, wallMs, heapMiB: mib(heap) })
+          emit({ kind: "progress", simulatedSeconds: frame.elapsedSeconds, wallMs, cpuMs: cpuMs() - cpuAtStart, heapMiB: mib(heap) })
         })
     })
   )
   emit({
     kind: "done",
     wallMs: performance.now() - started,
+    cpuMs: cpuMs() - cpuAtStart,
     setupMs: setupMs ?? 0,
     simulatedSeconds: result.simulatedSeconds,
     events: result.log.length,
@@ -93,9 +113,9 @@ const child = async (hosts: number) => {
 }
 
 /** Runs one size in a child process; resolves with its reports (the last one `done` unless it was stopped at the cap). */
-const runChild = (hosts: number): Promise<{ readonly reports: ReadonlyArray<Report>; readonly peakRssMiB: number }> =>
+const runChild = (hosts: number, mode: Mode): Promise<{ readonly reports: ReadonlyArray<Report>; readonly peakRssMiB: number }> =>
   new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--max-old-space-size=16384", "--import", "tsx", fileURLToPath(import.meta.url), "--child", String(hosts)], {
+    const proc = spawn(process.execPath, ["--max-old-space-size=16384", "--import", "tsx", fileURLToPath(import.meta.url), "--child", String(hosts), mode], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     const reports: Array<Report> = []
@@ -110,7 +130,7 @@ const runChild = (hosts: number): Promise<{ readonly reports: ReadonlyArray<Repo
         const report = JSON.parse(line) as Report
         reports.push(report)
         if (report.kind === "progress" && report.simulatedSeconds % 300 === 0) {
-          process.stderr.write(`  sim ${hosts}: ${minutes(report.simulatedSeconds)} simulated after ${(report.wallMs / 1000).toFixed(0)} s wall, heap ${report.heapMiB} MiB\n`)
+          process.stderr.write(`  sim ${mode} ${hosts}: ${minutes(report.simulatedSeconds)} simulated after ${(report.wallMs / 1000).toFixed(0)} s wall, heap ${report.heapMiB} MiB\n`)
         }
       }
     })
@@ -140,22 +160,32 @@ const runChild = (hosts: number): Promise<{ readonly reports: ReadonlyArray<Repo
 
 const minutes = (seconds: number) => `${(seconds / 60).toFixed(0)} min`
 
-const row = (hosts: number, result: string, met: boolean | null = null): BenchRow => ({
-  benchmark: `simulated rollout, ${hosts.toLocaleString("en")} hosts (1 channel, ${WAVES} waves, soak 5/10/10/10 min, memory, invariants off)`,
-  result,
-  target: hosts === TARGET_HOSTS ? `< ${TARGET_SECONDS} s wall` : "",
-  met: hosts === TARGET_HOSTS ? met : null
-})
+const LABEL: Readonly<Record<Mode, string>> = {
+  real: "real agents",
+  scripted: "SCALE MODE: real CP + scripted hosts (minimal healthy protocol, no agent runtime)"
+}
+
+/** A row; the target applies to the full simulation (real agents) at 10k hosts only. */
+const row = (hosts: number, mode: Mode, result: string, met: boolean | null = null): BenchRow => {
+  const targeted = hosts === TARGET_HOSTS && mode === "real"
+  return {
+    benchmark: `simulated rollout, ${hosts.toLocaleString("en")} hosts, ${LABEL[mode]} (1 channel, ${WAVES} waves, soak 5/10/10/10 min, direct transport, memory, invariants off)`,
+    result,
+    target: targeted ? `< ${TARGET_SECONDS} s wall` : "",
+    met: targeted ? met : null
+  }
+}
 
 /** The row of a size that is not started: extrapolated from the largest measured one. */
-const extrapolated = (hosts: number, measured: Measured | null): BenchRow => {
-  if (measured === null) return row(hosts, "not run, and nothing measured to extrapolate from", false)
+const extrapolated = (hosts: number, mode: Mode, measured: Measured | null): BenchRow => {
+  if (measured === null) return row(hosts, mode, "not run, and nothing measured to extrapolate from", false)
   const scale = hosts / measured.hosts
   const startup = (measured.startupSeconds * scale).toFixed(0)
   const rss = ((measured.peakRssMiB * scale) / 1024).toFixed(0)
   return row(
     hosts,
-    `not run (memory: ${maxStarted.toLocaleString("en")} hosts is the largest started). EXTRAPOLATED linearly from ${measured.hosts.toLocaleString("en")} hosts (×${scale}): start-up ≈ ${startup} s, peak RSS ≈ ${rss} GiB — a lower bound: every agent fetches and verifies fleet.resolved and its manifest, which grow with the fleet (O(n²) in all)`,
+    mode,
+    `not run (${maxStarted.toLocaleString("en")} hosts is the largest started). EXTRAPOLATED linearly from ${measured.hosts.toLocaleString("en")} hosts (×${scale}): start-up ≈ ${startup} s, peak RSS ≈ ${rss} GiB — a lower bound: the CP's dispatch notifier wakes every waiting long-poll on every kick (O(hosts × dispatches))`,
     false
   )
 }
@@ -169,15 +199,22 @@ interface Measured {
 
 const run = async (): Promise<ReadonlyArray<BenchRow>> => {
   const rows: Array<BenchRow> = []
+  for (const mode of modes) rows.push(...(await runMode(mode)))
+  return rows
+}
+
+/** Every size of one mode, in order; a size not started is extrapolated from the largest measured. */
+const runMode = async (mode: Mode): Promise<ReadonlyArray<BenchRow>> => {
+  const rows: Array<BenchRow> = []
   let measured: Measured | null = null
   let expected = EXPECTED_SIMULATED_SECONDS
   for (const hosts of sizes) {
     if (hosts > maxStarted) {
-      rows.push(extrapolated(hosts, measured))
+      rows.push(extrapolated(hosts, mode, measured))
       continue
     }
-    process.stderr.write(`  sim ${hosts}: starting (cap ${capSeconds} s)\n`)
-    const { peakRssMiB, reports } = await runChild(hosts)
+    process.stderr.write(`  sim ${mode} ${hosts}: starting (cap ${capSeconds} s)\n`)
+    const { peakRssMiB, reports } = await runChild(hosts, mode)
     const done = reports.find((r): r is Extract<Report, { kind: "done" }> => r.kind === "done")
     const progress = reports.filter((r): r is Extract<Report, { kind: "progress" }> => r.kind === "progress")
     const peakHeap = Math.max(0, ...progress.map((p) => p.heapMiB))
@@ -187,7 +224,8 @@ const run = async (): Promise<ReadonlyArray<BenchRow>> => {
       rows.push(
         row(
           hosts,
-          `${wall.toFixed(1)} s wall (start-up ${(done.setupMs / 1000).toFixed(1)} s), ${minutes(done.simulatedSeconds)} simulated, ${done.events.toLocaleString("en")} events, peak RSS ${done.peakRssMiB} MiB, peak heap ${Math.max(done.peakHeapMiB, peakHeap)} MiB, outcome ${done.ok ? "ok" : "NOT ok"}, end-of-run violations ${done.violations}; load ${load}`,
+          mode,
+          `${wall.toFixed(1)} s wall, ${(done.cpuMs / 1000).toFixed(1)} s CPU (start-up ${(done.setupMs / 1000).toFixed(1)} s), ${minutes(done.simulatedSeconds)} simulated, ${done.events.toLocaleString("en")} events, peak RSS ${done.peakRssMiB} MiB, peak heap ${Math.max(done.peakHeapMiB, peakHeap)} MiB, outcome ${done.ok ? "ok" : "NOT ok"}, end-of-run violations ${done.violations}; load ${load}`,
           wall < TARGET_SECONDS
         )
       )
@@ -204,7 +242,8 @@ const run = async (): Promise<ReadonlyArray<BenchRow>> => {
     rows.push(
       row(
         hosts,
-        `did not finish within the ${capSeconds} s cap: ${first === undefined ? "start-up (every agent started and through its boot handshake) not done" : `start-up ${(first.wallMs / 1000).toFixed(0)} s, then ${minutes(reached)} simulated`}; peak RSS ${peakRssMiB} MiB${peakHeap > 0 ? `, peak heap ${peakHeap} MiB` : ""}${estimate === null ? "" : `; EXTRAPOLATED at that rate to a ${minutes(expected)} rollout: ≈ ${estimate.toFixed(0)} s wall`}; load ${load}`,
+        mode,
+        `did not finish within the ${capSeconds} s cap${last === undefined ? "" : ` (${(last.cpuMs / 1000).toFixed(0)} s CPU)`}: ${first === undefined ? "start-up (every agent started and through its boot handshake) not done" : `start-up ${(first.wallMs / 1000).toFixed(0)} s, then ${minutes(reached)} simulated`}; peak RSS ${peakRssMiB} MiB${peakHeap > 0 ? `, peak heap ${peakHeap} MiB` : ""}${estimate === null ? "" : `; EXTRAPOLATED at that rate to a ${minutes(expected)} rollout: ≈ ${estimate.toFixed(0)} s wall`}; load ${load}`,
         false
       )
     )
@@ -215,4 +254,4 @@ const run = async (): Promise<ReadonlyArray<BenchRow>> => {
 /** The simulated-rollout benchmark. */
 export const suite: BenchSuite = { name: "sim", run }
 
-if (process.argv[2] === "--child") await child(Number(process.argv[3]))
+if (process.argv[2] === "--child") await child(Number(process.argv[3]), process.argv[4] === "scripted" ? "scripted" : "real")

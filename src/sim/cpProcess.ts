@@ -102,7 +102,8 @@ const readEpoch = (epoch: Epoch): Effect.Effect<EpochData, StorageError> =>
  * Makes the CP process for `signed`; `makeStorage(epoch)` gives each epoch's storage layer (each
  * build must be a fresh, empty database). Storage is held by the caller's scope; the running CP
  * is stopped when that scope closes. The CP is not started. `observe: false` records no dispatch
- * observations (each one copies the fleet's records: O(hosts) per dispatch; for benchmarks).
+ * observations (each one copies the fleet's records: O(hosts) per dispatch; for benchmarks) and
+ * counts no storage changes (only starts, stops and wipes).
  * `transport` (default "direct") chooses how agents reach it; only "http" builds the HTTP stack.
  */
 export const makeCpProcess = (
@@ -118,8 +119,11 @@ export const makeCpProcess = (
       Effect.gen(function* () {
         const built = yield* Layer.buildWithScope(makeStorage(index), outer)
         const observations = yield* Ref.make(Chunk.empty<DispatchObservation>())
-        const counted = countChanges(Context.get(built, Storage), changes)
-        const storage = Context.add(built, Storage, options.observe === false ? counted : observeDispatches(counted, observations))
+        // Unobserved runs (benchmarks) check nothing, so they count no changes either.
+        const storage =
+          options.observe === false
+            ? built
+            : Context.add(built, Storage, observeDispatches(countChanges(Context.get(built, Storage), changes), observations))
         const epoch: Epoch = { index, storage, observations }
         return epoch
       })
