@@ -14,8 +14,6 @@
  * parent checks the stored `agent_event` rows against the 2xx answers; the child's own CPU time
  * is measured (user + system, `process.cpuUsage` over IPC).
  */
-import { spawn } from "node:child_process"
-import { once } from "node:events"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -23,6 +21,7 @@ import { fileURLToPath } from "node:url"
 import { cpSchemaV1, cpTables } from "../../adapters/sqlite/schema.js"
 import { HOST_RECORD_COLUMNS } from "../../adapters/sqlite/rows.js"
 import { type LoadResult, runEvents, type SimHost } from "./agents.js"
+import { startChildServer } from "./floor.js"
 import { countEventLog } from "./launcher.js"
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..")
@@ -108,30 +107,20 @@ export interface CeilingResult {
 export const measureCeiling = async (agents: ReadonlyArray<SimHost>, connections: number, events: number): Promise<CeilingResult> => {
   const dir = mkdtempSync(join(tmpdir(), "effect-fleet-bench-ceiling-"))
   const dbPath = join(dir, "ceiling.db")
-  const child = spawn(process.execPath, ["-e", SERVER], {
-    cwd: projectRoot,
-    stdio: ["ignore", "pipe", "inherit", "ipc"],
-    env: { ...process.env, CEILING_DB: dbPath, CEILING_DDL: JSON.stringify(cpSchemaV1(cpTables(""))), CEILING_COLUMNS: JSON.stringify(HOST_RECORD_COLUMNS) }
-  })
   try {
-    if (child.stdout === null) throw new Error("the ceiling server has no stdout")
-    const [chunk] = (await once(child.stdout, "data")) as [Buffer]
-    const port = Number(chunk.toString().trim())
-    const cpu = async () => {
-      child.send("cpu")
-      const [micros] = (await once(child, "message")) as [number]
-      return micros
+    const server = await startChildServer(SERVER, {
+      cwd: projectRoot,
+      env: { CEILING_DB: dbPath, CEILING_DDL: JSON.stringify(cpSchemaV1(cpTables(""))), CEILING_COLUMNS: JSON.stringify(HOST_RECORD_COLUMNS) }
+    })
+    try {
+      const before = await server.cpuMicros()
+      const r = await runEvents(agents, { baseUrl: `http://127.0.0.1:${server.port}`, connections, stop: { amount: events } })
+      const used = (await server.cpuMicros()) - before
+      return { r, cpuPerOk: r.ok > 0 ? used / 1000 / r.ok : Number.NaN, rows: countEventLog(dbPath, "agent_event") }
+    } finally {
+      await server.stop()
     }
-    const before = await cpu()
-    const r = await runEvents(agents, { baseUrl: `http://127.0.0.1:${port}`, connections, stop: { amount: events } })
-    const used = (await cpu()) - before
-    return { r, cpuPerOk: r.ok > 0 ? used / 1000 / r.ok : Number.NaN, rows: countEventLog(dbPath, "agent_event") }
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, "exit")
-      child.kill("SIGKILL")
-      await exited
-    }
     rmSync(dir, { recursive: true, force: true })
   }
 }

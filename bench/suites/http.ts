@@ -168,30 +168,45 @@ const runScenario = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>>
   }
 }
 
-/**
- * The closed-loop event run and /healthz again on a fresh CP started with `--trace-requests
- * false` (no per-request `http.server` span; what a deployment without a tracer exporter can run).
- */
-const runUntraced = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>> => {
+/** A fresh CP for the scenario's agents, started with `extraArgs`, handed to `body` and always stopped. */
+const onFreshCp = async (
+  scenario: Scenario,
+  extraArgs: ReadonlyArray<string>,
+  body: (cp: CpProcess, agents: ReadonlyArray<SimHost>, label: string) => Promise<ReadonlyArray<BenchRow>>
+): Promise<ReadonlyArray<BenchRow>> => {
   const agents = makeAgents(scenario)
-  const label = `${agents.length.toLocaleString("en-US")} agents`
   const cp = await startCp({
     channels: scenario.channels,
     hostsPerChannel: scenario.hostsPerChannel,
     tokens: new Map(agents.map((a) => [a.hostname, a.token])),
-    extraArgs: ["--trace-requests", "false"]
+    extraArgs
   })
   try {
+    return await body(cp, agents, `${agents.length.toLocaleString("en-US")} agents`)
+  } finally {
+    await cp.stop()
+  }
+}
+
+/** The row of a closed-loop event run on a CP variant (`variant` says how it differs). */
+const variantEventRow = (label: string, scenario: Scenario, variant: string, closed: { readonly r: LoadResult; readonly cpuPerOk: number }): BenchRow => ({
+  benchmark: `events via HTTP, ${label}, ${CONNECTIONS} connections, ${scenario.events.toLocaleString("en-US")} distinct legal events, ${variant}`,
+  result: `${si(rate(closed.r))} events/s; ${latency(closed.r)}; ${failures(closed.r)}; CP CPU ${closed.cpuPerOk.toFixed(2)} ms/event`,
+  target: TARGET,
+  met: rate(closed.r) >= TARGET_RATE && closed.r.p99 < TARGET_P99_MS
+})
+
+/**
+ * The closed-loop event run and /healthz again on a fresh CP started with `--trace-requests
+ * false` (no per-request `http.server` span; what a deployment without a tracer exporter can run).
+ */
+const runUntraced = (scenario: Scenario): Promise<ReadonlyArray<BenchRow>> =>
+  onFreshCp(scenario, ["--trace-requests", "false"], async (cp, agents, label) => {
     const base = { baseUrl: cp.baseUrl, connections: CONNECTIONS }
     const closed = await measured(cp, () => runEvents(agents, { ...base, stop: { amount: scenario.events } }))
     const healthz = await measured(cp, () => runHealthz({ ...base, stop: { duration: HEALTHZ_SECONDS } }))
     return [
-      {
-        benchmark: `events via HTTP, ${label}, ${CONNECTIONS} connections, ${scenario.events.toLocaleString("en-US")} distinct legal events, request spans off (traceRequests: false)`,
-        result: `${si(rate(closed.r))} events/s; ${latency(closed.r)}; ${failures(closed.r)}; CP CPU ${closed.cpuPerOk.toFixed(2)} ms/event`,
-        target: TARGET,
-        met: rate(closed.r) >= TARGET_RATE && closed.r.p99 < TARGET_P99_MS
-      },
+      variantEventRow(label, scenario, "request spans off (traceRequests: false)", closed),
       {
         benchmark: `GET /healthz, request spans off (traceRequests: false), ${CONNECTIONS} connections, ${HEALTHZ_SECONDS} s`,
         result: `${si(rate(healthz.r))} requests/s; ${latency(healthz.r)}; CP CPU ${healthz.cpuPerOk.toFixed(2)} ms/request`,
@@ -199,36 +214,20 @@ const runUntraced = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>>
         met: null
       }
     ]
-  } finally {
-    await cp.stop()
-  }
-}
+  })
 
 /**
  * The event and heartbeat runs on a fresh CP started with `--fast-path false`: every route
  * through the HttpApi, as before the agent fast path (src/cp/http/fastPath.ts), for comparison.
  */
-const runWithoutFastPath = async (scenario: Scenario): Promise<ReadonlyArray<BenchRow>> => {
-  const agents = makeAgents(scenario)
-  const label = `${agents.length.toLocaleString("en-US")} agents`
-  const cp = await startCp({
-    channels: scenario.channels,
-    hostsPerChannel: scenario.hostsPerChannel,
-    tokens: new Map(agents.map((a) => [a.hostname, a.token])),
-    extraArgs: ["--fast-path", "false"]
-  })
-  try {
+const runWithoutFastPath = (scenario: Scenario): Promise<ReadonlyArray<BenchRow>> =>
+  onFreshCp(scenario, ["--fast-path", "false"], async (cp, agents, label) => {
     const base = { baseUrl: cp.baseUrl, connections: CONNECTIONS }
     const closed = await measured(cp, () => runEvents(agents, { ...base, stop: { amount: scenario.events } }))
     await runHeartbeats(agents, { ...base, stop: { amount: agents.length } })
     const beats = await measured(cp, () => runHeartbeats(agents, { ...base, stop: { duration: RUN_SECONDS } }))
     return [
-      {
-        benchmark: `events via HTTP, ${label}, ${CONNECTIONS} connections, ${scenario.events.toLocaleString("en-US")} distinct legal events, agent fast path off (fastPath: false: through the HttpApi)`,
-        result: `${si(rate(closed.r))} events/s; ${latency(closed.r)}; ${failures(closed.r)}; CP CPU ${closed.cpuPerOk.toFixed(2)} ms/event`,
-        target: TARGET,
-        met: rate(closed.r) >= TARGET_RATE && closed.r.p99 < TARGET_P99_MS
-      },
+      variantEventRow(label, scenario, "agent fast path off (fastPath: false: through the HttpApi)", closed),
       {
         benchmark: `heartbeats via HTTP, ${label}, agent fast path off (fastPath: false), ${CONNECTIONS} connections, ${RUN_SECONDS} s`,
         result: `${si(rate(beats.r))} heartbeats/s; ${latency(beats.r)}; ${failures(beats.r)}; CP CPU ${beats.cpuPerOk.toFixed(2)} ms/heartbeat`,
@@ -236,10 +235,7 @@ const runWithoutFastPath = async (scenario: Scenario): Promise<ReadonlyArray<Ben
         met: null
       }
     ]
-  } finally {
-    await cp.stop()
-  }
-}
+  })
 
 /** The machine's floor: a do-nothing node:http server under the same load (bench/http/floor.ts). */
 export const floorRow = (floor: { readonly r: LoadResult; readonly cpuPerOk: number }): BenchRow => ({

@@ -5,13 +5,13 @@
  * gives the same statuses, bodies and headers, successes and refusals alike.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, TestClock, Tracer } from "effect"
+import { Effect, Layer, TestClock } from "effect"
 import { makeBearerTokenAuth } from "../../adapters/memory/agentAuth.js"
 import { LeanServerRequest } from "../../src/cp/http/index.js"
 import { AgentAuth } from "../../src/ports/index.js"
 import { T0 } from "../planner/builders.js"
 import { cpLayer } from "../cp/support.js"
-import { dispatchAck, envelope, postJson, publish, raw, type RawResponse, serverOn, TOKENS } from "./support.js"
+import { dispatchAck, envelope, postJson, publish, raw, type RawResponse, recordingTracer, serverOn, TOKENS } from "./support.js"
 
 const EVENTS = "/v1/agent/events"
 const HEARTBEAT = "/v1/agent/heartbeat"
@@ -103,29 +103,7 @@ describe("agent fast path", () => {
   /** The names of the spans started while a server answers one event. */
   const spansOfEvent = (traceRequests: boolean) => {
     const names: Array<string> = []
-    const tracer = Tracer.make({
-      span: (name, parent, context, links, startTime, kind) => {
-        names.push(name)
-        return {
-          _tag: "Span",
-          name,
-          spanId: `span-${names.length}`,
-          traceId: "trace",
-          parent,
-          context,
-          status: { _tag: "Started", startTime },
-          attributes: new Map(),
-          links,
-          sampled: true,
-          kind,
-          end: () => {},
-          attribute: () => {},
-          event: () => {},
-          addLinks: () => {}
-        }
-      },
-      context: (f) => f()
-    })
+    const tracer = recordingTracer(names)
     return Effect.gen(function* () {
       yield* publish()
       expect((yield* postJson(EVENTS, envelope(dispatchAck()))).status).toBe(204)

@@ -10,7 +10,7 @@
 import { HttpApiClient, HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { createServer } from "node:http"
-import { Effect, Fiber, Layer, Option, TestClock } from "effect"
+import { Effect, Fiber, Layer, Option, TestClock, Tracer } from "effect"
 import { layerBearerTokens } from "../../adapters/memory/agentAuth.js"
 import { CpReducer, EventLogWriter, ReducerInput, type VerifiedManifests } from "../../src/cp/index.js"
 import { type CpHttpOptions, layerNodeServer } from "../../src/cp/http/index.js"
@@ -154,3 +154,31 @@ export const envelope = (event: Record<string, unknown>, hostname = "h1", rollou
 
 /** The wire JSON of h1's DispatchAck at seq 1. */
 export const dispatchAck = (seq = 1) => ({ kind: "DispatchAck", currentClosureAtDispatch: "prior-closure", receivedAt: "2026-05-16T01:00:10Z", seq })
+
+/** A tracer that records the name of every span it starts (spans are otherwise inert). */
+export const recordingTracer = (names: Array<string>): Tracer.Tracer =>
+  Tracer.make({
+    span: (name, parent, context, links, startTime, kind) => {
+      names.push(name)
+      const attributes = new Map<string, unknown>()
+      const span: Tracer.Span = {
+        _tag: "Span",
+        name,
+        spanId: `span-${names.length}`,
+        traceId: "trace",
+        parent,
+        context,
+        status: { _tag: "Started", startTime },
+        attributes,
+        links,
+        sampled: true,
+        kind,
+        end: () => {},
+        attribute: (key, value) => void attributes.set(key, value),
+        event: () => {},
+        addLinks: () => {}
+      }
+      return span
+    },
+    context: (f) => f()
+  })

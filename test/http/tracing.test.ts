@@ -3,37 +3,9 @@
  * `traceRequests: false` drops that span only (service-method spans stay).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Tracer } from "effect"
+import { Effect, Layer } from "effect"
 import { type CpHttpOptions } from "../../src/cp/http/index.js"
-import { raw, serverLayer } from "./support.js"
-
-/** A tracer that records the name of every span it starts (spans are otherwise inert). */
-const recordingTracer = (names: Array<string>): Tracer.Tracer =>
-  Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      names.push(name)
-      const attributes = new Map<string, unknown>()
-      const span: Tracer.Span = {
-        _tag: "Span",
-        name,
-        spanId: `span-${names.length}`,
-        traceId: "trace",
-        parent,
-        context,
-        status: { _tag: "Started", startTime },
-        attributes,
-        links,
-        sampled: true,
-        kind,
-        end: () => {},
-        attribute: (key, value) => void attributes.set(key, value),
-        event: () => {},
-        addLinks: () => {}
-      }
-      return span
-    },
-    context: (f) => f()
-  })
+import { raw, recordingTracer, serverLayer } from "./support.js"
 
 /** The span names recorded while the server answers one `GET /healthz`. */
 const spansOfHealthz = (http: CpHttpOptions) => {
