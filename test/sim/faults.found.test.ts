@@ -1,0 +1,40 @@
+/**
+ * Bugs outside src/sim found by running 200 seeds per fault scenario (the many-seed soak of
+ * issue 7), pinned as `it.fails`: each test asserts the RIGHT behaviour and is expected to fail
+ * while the bug stands. When a fix lands the test passes, vitest reports the `.fails` as broken:
+ * remove the marker (keep the test as a regression test) and take the seed off its scenario's
+ * `knownBroken` list. Known bugs found earlier live in faults.known.test.ts.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { simulate } from "../../src/sim/index.js"
+import { small } from "./support.js"
+
+describe("simulator: bugs found by the 200-seed soak (expected to fail until fixed)", () => {
+  // cpWipe alone, no failing canary, seed 68 (src/agent, with src/cp's recovery). infra-01 (the
+  // canary) converges at t+330 s; infra-02 (wave 1) is dispatched at t+345 s, acks, completes its
+  // switch at t+375 s and soaks (deadline t+945 s). The CP is wiped at t+527 s and comes back at
+  // t+605 s on empty storage: it reopens both rollouts with every record Pending at seq 0,
+  // rebuilds infra-01 from its heartbeat (synthesised ack, completion, Converged at t+630 s),
+  // releases wave 1 and queues infra-02 at t+635 s, then re-queues it every 15 s for good:
+  // - infra-02's agent takes each of those dispatches and ignores it ("dispatch of a rollout
+  //   already acked"), since its own record is Soaking at seq 11; it never acks the rebuilt CP;
+  // - its ProbeResults (seq 12, 13, …) are refused 409 "RemoteProbeResult not legal from state
+  //   Pending" and dropped for good;
+  // - its heartbeats never carry the running closure (a beat reports it only with an empty
+  //   outbound queue, and the beats, every 300 s from the ack's delivery at t+345 s, fall on the
+  //   instants of the 30 s probe results, timed from t+375 s), so the rebuilt CP never learns
+  //   infra-02 runs its target and heartbeat recovery never synthesises its record;
+  // - each re-queue after the deadline restarts the soak deadline, the agent adopts it from the
+  //   heartbeat's snapshot ("soak deadline moved to the CP's"), so it never converges either.
+  // infra never reaches Terminal and web never starts; at the 12 h limit the agent is Soaking at
+  // seq 1433 and the CP's record Pending at seq 0 (no-lost-event: agent ahead of the CP). An
+  // agent dispatched again for a rollout whose CP record is behind its own should bring the CP
+  // level (ack again, or report its closure), rather than ignore the dispatch forever.
+  it.fails("cpWipe seed 68: an agent soaking through a wipe is brought level with the rebuilt CP (infra reaches Terminal)", () =>
+    Effect.gen(function* () {
+      const result = yield* simulate(small(68, ["cpWipe"], { failingCanary: false, maxHours: 1 }))
+      expect(result.injected.cpWipes).toBe(1)
+      expect({ violations: result.violations, problems: result.outcome.problems }).toEqual({ violations: [], problems: [] })
+    }).pipe(Effect.runPromise), 60_000)
+})
