@@ -1,7 +1,8 @@
 /**
  * Shared setup of the simulator's many-seed tests: the small fleet every scenario runs (2
  * channels × 2 hosts, 2 waves, a budget of 1), the seed count (SIM_SEEDS) and the scenario test.
- * Each scenario file is its own vitest file so the pool runs them in parallel.
+ * Each scenario file is its own vitest file so a pool of several workers runs them in parallel
+ * (on 2 cores vitest runs one worker, so they run one after another).
  */
 import { expect, it } from "@effect/vitest"
 import { Effect } from "effect"
