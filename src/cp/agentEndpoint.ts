@@ -54,7 +54,11 @@ const actingFor = (authenticated: HostId, claimed: HostId): Effect.Effect<HostId
 
 /** The agent routes over the CP core. */
 export class AgentEndpoint extends Context.Tag("effect-fleet/AgentEndpoint")<AgentEndpoint, AgentEndpointService>() {
-  /** The routes over the reducer, storage and notifier in context; outcomes are counted in HttpMetrics. */
+  /**
+   * The routes over the reducer, storage and notifier in context; outcomes are counted in
+   * HttpMetrics. Scoped: the reply-timeout sweeper of its reducer asks (src/cp/http/ask.ts) lives
+   * in the layer's scope.
+   */
   static readonly layer = (
     options: AgentEndpointOptions
   ): Layer.Layer<AgentEndpoint, never, CpReducer | Storage | DispatchNotifier | HttpMetrics> =>
