@@ -1,0 +1,57 @@
+/**
+ * The dispatch notifier: a kick wakes its own host's waiters only, a kick before any wait is
+ * kept (one pending), and a closed subscription leaves nothing behind.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Fiber, Option, Scope } from "effect"
+import { DispatchNotifier } from "../../src/cp/notifier.js"
+import type { HostId } from "../../src/domain/ids.js"
+
+const h1 = "h1" as HostId
+const h2 = "h2" as HostId
+
+describe("DispatchNotifier", () => {
+  it.scoped("a kick wakes the waiters of its host, not another host's", () =>
+    Effect.gen(function* () {
+      const notifier = yield* DispatchNotifier
+      const a = yield* notifier.subscribe(h1)
+      const b = yield* notifier.subscribe(h1)
+      const other = yield* notifier.subscribe(h2)
+      const waiting = yield* Effect.fork(Effect.all([a, b]))
+      const otherWaiting = yield* Effect.fork(other)
+      yield* notifier.kick(h1)
+      yield* Fiber.join(waiting)
+      yield* Effect.yieldNow()
+      expect(Option.isNone(yield* Fiber.poll(otherWaiting))).toBe(true)
+      yield* notifier.kick(h2)
+      yield* Fiber.join(otherWaiting)
+    }).pipe(Effect.provide(DispatchNotifier.layer)))
+
+  it.scoped("a kick before the wait is kept; many kicks fold into one wake-up", () =>
+    Effect.gen(function* () {
+      const notifier = yield* DispatchNotifier
+      const take = yield* notifier.subscribe(h1)
+      yield* notifier.kick(h1)
+      yield* notifier.kick(h1)
+      yield* notifier.kick(h1)
+      yield* take
+      const second = yield* Effect.fork(take)
+      yield* Effect.yieldNow()
+      expect(Option.isNone(yield* Fiber.poll(second))).toBe(true)
+      yield* Fiber.interrupt(second)
+    }).pipe(Effect.provide(DispatchNotifier.layer)))
+
+  it.effect("a closed subscription no longer receives kicks, and a kick without waiters is a no-op", () =>
+    Effect.gen(function* () {
+      const notifier = yield* DispatchNotifier
+      yield* notifier.kick(h1)
+      const scope = yield* Scope.make()
+      const take = yield* notifier.subscribe(h1).pipe(Scope.extend(scope))
+      yield* Scope.close(scope, Exit.void)
+      yield* notifier.kick(h1)
+      const after = yield* Effect.fork(take)
+      yield* Effect.yieldNow()
+      expect(Option.isNone(yield* Fiber.poll(after))).toBe(true)
+      yield* Fiber.interrupt(after)
+    }).pipe(Effect.provide(DispatchNotifier.layer)))
+})
