@@ -1,5 +1,5 @@
 /**
- * A transactional in-memory store: one immutable state value in a Ref, a one-permit lock, and
+ * A transactional in-memory store: one immutable state value, a one-permit lock, and
  * snapshot-and-restore transactions. The memory adapters build their services on it.
  *
  * Invariants: a read outside a transaction sees the last committed state without waiting (as a
@@ -10,7 +10,7 @@
  * a whole transaction that succeeds is committed. State values must be immutable (persistent
  * HashMaps, Chunks), so a snapshot is O(1).
  */
-import { Effect, Either, FiberRef, Ref } from "effect"
+import { Effect, Either, FiberRef } from "effect"
 import type { StorageError } from "../../src/ports/errors.js"
 
 /** A transactional store over state `S`. */
@@ -26,36 +26,72 @@ export interface MemoryDb<S> {
 /** Creates a store holding `initial`. */
 export const makeMemoryDb = <S>(initial: S): Effect.Effect<MemoryDb<S>> =>
   Effect.gen(function* () {
-    // The working state (a running transaction's, uncommitted) and the last committed one.
-    const ref = yield* Ref.make(initial)
-    const committed = yield* Ref.make(initial)
+    // The working state (a running transaction's, uncommitted) and the last committed one. Plain
+    // variables, touched only in synchronous steps (a read or write is one step, never split by
+    // another fiber), so every call is a couple of Effect instructions, not a Ref round trip each.
+    let working = initial
+    let committed = initial
+    // True while a transaction holds the lock: only then must a write outside it wait.
+    let held = false
     const lock = yield* Effect.makeSemaphore(1)
     // Per store: marks fibers that run inside one of this store's transactions.
     const inTransaction = FiberRef.unsafeMake(false)
-    const commit = Effect.flatMap(Ref.get(ref), (state) => Ref.set(committed, state))
+    const commit = Effect.sync(() => {
+      committed = working
+    })
+    const release = Effect.sync(() => {
+      held = false
+    })
 
     const savepoint = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.flatMap(Ref.get(ref), (snapshot) => Effect.onError(effect, () => Ref.set(ref, snapshot)))
-
-    const modify = <A>(f: (state: S) => Either.Either<readonly [A, S], StorageError>) =>
-      Effect.flatten(
-        Ref.modify(ref, (state): readonly [Effect.Effect<A, StorageError>, S] =>
-          Either.match(f(state), {
-            onLeft: (error) => [Effect.fail(error), state] as const,
-            onRight: ([result, next]) => [Effect.succeed(result), next] as const
-          })
+      Effect.suspend(() => {
+        const snapshot = working
+        return Effect.onError(
+          effect,
+          () =>
+            Effect.sync(() => {
+              working = snapshot
+            })
         )
-      )
+      })
 
-    return {
-      read: (f) => Effect.flatMap(FiberRef.get(inTransaction), (inside) => Effect.map(Ref.get(inside ? ref : committed), f)),
+    /** Applies `f` to the working state (one synchronous step); `Left` fails and keeps the state. */
+    const modify = <A>(f: (state: S) => Either.Either<readonly [A, S], StorageError>): Effect.Effect<A, StorageError> => {
+      const result = f(working)
+      if (Either.isLeft(result)) return Effect.fail(result.left)
+      working = result.right[1]
+      return Effect.succeed(result.right[0])
+    }
+    const modifyAndCommit = <A>(f: (state: S) => Either.Either<readonly [A, S], StorageError>): Effect.Effect<A, StorageError> => {
+      const result = modify(f)
+      committed = working
+      return result
+    }
+
+    const db: MemoryDb<S> = {
+      read: <A>(f: (state: S) => A) => Effect.withFiberRuntime<A>((fiber) => Effect.succeed(f(fiber.getFiberRef(inTransaction) ? working : committed))),
       write: <A>(f: (state: S) => Either.Either<readonly [A, S], StorageError>) =>
-        Effect.flatMap(FiberRef.get(inTransaction), (inside) => (inside ? modify(f) : lock.withPermits(1)(Effect.tap(modify(f), () => commit)))),
-      transaction: (effect) =>
-        Effect.flatMap(FiberRef.get(inTransaction), (inside) =>
-          inside ? savepoint(effect) : lock.withPermits(1)(Effect.tap(Effect.locally(savepoint(effect), inTransaction, true), () => commit))
+        Effect.withFiberRuntime<A, StorageError>((fiber) =>
+          fiber.getFiberRef(inTransaction)
+            ? modify(f)
+            : held
+              ? lock.withPermits(1)(Effect.suspend(() => modifyAndCommit(f)))
+              : // No transaction runs and this step is synchronous: nothing can interleave, no lock needed.
+                modifyAndCommit(f)
+        ),
+      transaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        Effect.withFiberRuntime<A, E, R>((fiber) =>
+          fiber.getFiberRef(inTransaction)
+            ? savepoint(effect)
+            : lock.withPermits(1)(
+                Effect.suspend(() => {
+                  held = true
+                  return Effect.ensuring(Effect.tap(Effect.locally(savepoint(effect), inTransaction, true), () => commit), release)
+                })
+              )
         )
     }
+    return db
   })
 
 /** A successful write: its result and the next state. */

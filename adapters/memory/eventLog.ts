@@ -1,12 +1,12 @@
 /**
- * Memory EventLog: the audit log as a Chunk in seq order inside the memory CP database, so
+ * Memory EventLog: the audit log as an append log (appendLog.ts) in seq order inside the memory CP database, so
  * `Storage.transaction` covers it.
  *
  * Invariants: payloads are stored as the JSON round-trip of what was given (the same value the
- * SQLite adapter would read back); a batch with one unencodable payload writes nothing; an agent
+ * SQLite adapter would read back; plain data is copied without the JSON text, strings shared); a batch with one unencodable payload writes nothing; an agent
  * event key is stored at most once.
  */
-import { Chunk, Effect, Either, HashSet, Option, Schema } from "effect"
+import { Effect, Either, HashSet, Option, Schema } from "effect"
 import type { HostId, RolloutId } from "../../src/domain/ids.js"
 import { StorageError } from "../../src/ports/errors.js"
 import {
@@ -19,24 +19,80 @@ import {
   type EventLogService,
   type StoredEventLogEntry
 } from "../../src/ports/eventLog.js"
+import { type AppendLog, appendAllTo, filterFrom } from "./appendLog.js"
 import { type MemoryDb, ok } from "./db.js"
 import type { CpState } from "./state.js"
 
 const encodePayload = Schema.encodeEither(EventLogPayloadJson)
 
+/** Thrown by {@link plainCopy} for a value it leaves to the JSON round trip. */
+const NOT_PLAIN = Symbol("not plain JSON")
+
+/**
+ * `JSON.parse(JSON.stringify(value))` for plain data (null, booleans, numbers, strings, arrays and
+ * plain objects), without the text: strings are shared, not copied. Anything else (toJSON, class
+ * instances, bigints, cycles or very deep nesting) throws {@link NOT_PLAIN}.
+ */
+const plainCopy = (value: unknown, depth: number): unknown => {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value
+    case "number":
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : null
+    case "object": {
+      if (value === null) return null
+      if (depth > 64) throw NOT_PLAIN
+      if (Array.isArray(value)) {
+        const out: Array<unknown> = new Array(value.length)
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i]
+          out[i] = item === undefined || typeof item === "function" || typeof item === "symbol" ? null : plainCopy(item, depth + 1)
+        }
+        return out
+      }
+      const proto: unknown = Object.getPrototypeOf(value)
+      if ((proto !== Object.prototype && proto !== null) || "toJSON" in value) throw NOT_PLAIN
+      const out: Record<string, unknown> = {}
+      for (const key of Object.keys(value)) {
+        const item: unknown = (value as Record<string, unknown>)[key]
+        if (item === undefined || typeof item === "function" || typeof item === "symbol") continue
+        out[key] = plainCopy(item, depth + 1)
+      }
+      return out
+    }
+    default:
+      throw NOT_PLAIN
+  }
+}
+
+/** The JSON round trip of a payload, or why it is not JSON. */
+const roundTrip = (payload: unknown): Either.Either<unknown, { readonly message: string }> => {
+  try {
+    return Either.right(plainCopy(payload, 0))
+  } catch (error) {
+    if (error !== NOT_PLAIN) throw error
+    return Either.map(encodePayload(payload), (text) => JSON.parse(text) as unknown)
+  }
+}
+
 /** Copies each entry with its payload JSON round-tripped, or fails on the first that is not JSON. */
-const normalise = (operation: string, entries: ReadonlyArray<EventLogEntry>): Either.Either<Array<EventLogEntry>, StorageError> =>
-  Either.all(
-    entries.map((entry, index) =>
-      Either.mapBoth(encodePayload(entry.payload), {
-        onLeft: (error) => new StorageError({ operation, table: "event_log", reason: "Encode", detail: `entry ${index}: ${error.message}` }),
-        onRight: (text): EventLogEntry => ({ ...entry, payload: JSON.parse(text) as unknown })
-      })
-    )
-  )
+const normalise = (operation: string, entries: ReadonlyArray<EventLogEntry>): Either.Either<Array<EventLogEntry>, StorageError> => {
+  const out: Array<EventLogEntry> = []
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index] as EventLogEntry
+    const payload = roundTrip(entry.payload)
+    if (Either.isLeft(payload)) {
+      return Either.left(new StorageError({ operation, table: "event_log", reason: "Encode", detail: `entry ${index}: ${payload.left.message}` }))
+    }
+    out.push({ ...entry, payload: payload.right })
+  }
+  return Either.right(out)
+}
 
 const appendAll = (state: CpState, entries: ReadonlyArray<EventLogEntry>) => {
-  let { agentKeys, events, lastSeq } = state
+  let { agentKeys, lastSeq } = state
+  const added: Array<StoredEventLogEntry> = []
   const seqs: Array<Option.Option<number>> = []
   for (const entry of entries) {
     const key = agentEventKey(entry)
@@ -46,16 +102,16 @@ const appendAll = (state: CpState, entries: ReadonlyArray<EventLogEntry>) => {
     }
     if (key !== null) agentKeys = HashSet.add(agentKeys, key)
     lastSeq += 1
-    events = Chunk.append(events, { seq: lastSeq, ...entry })
+    added.push({ seq: lastSeq, ...entry })
     seqs.push(Option.some(lastSeq))
   }
-  return ok(seqs, { ...state, agentKeys, events, lastSeq })
+  return ok(seqs, { ...state, agentKeys, events: appendAllTo(state.events, added), lastSeq })
 }
 
-const select = (events: Chunk.Chunk<StoredEventLogEntry>, keep: (e: StoredEventLogEntry) => boolean, query: EventLogQuery = {}) => {
+const select = (events: AppendLog<StoredEventLogEntry>, keep: (e: StoredEventLogEntry) => boolean, query: EventLogQuery = {}) => {
   const after = Math.max(0, Math.floor(query.afterSeq ?? 0))
   // Seqs are contiguous from 1 (see state.ts), so the entries after `after` start at index `after`.
-  const found = Chunk.toReadonlyArray(Chunk.filter(Chunk.drop(events, after), (e) => e.seq > after && keep(e)))
+  const found = filterFrom(events, after, (e) => e.seq > after && keep(e))
   return query.limit === undefined ? found : found.slice(0, Math.max(0, query.limit))
 }
 
@@ -67,22 +123,17 @@ export const makeMemoryEventLog = (db: MemoryDb<CpState>): EventLogService => {
       onRight: (normalised) => db.write((s) => appendAll(s, normalised))
     })
   return {
-    append: Effect.fn("EventLog.append")((entry: EventLogEntry) =>
-      Effect.map(appendBatch("EventLog.append", [entry]), (seqs) => Option.flatten(Option.fromNullable(seqs[0])))
-    ),
-    appendBatch: Effect.fn("EventLog.appendBatch")((entries: ReadonlyArray<EventLogEntry>) => appendBatch("EventLog.appendBatch", entries)),
-    byRollout: Effect.fn("EventLog.byRollout")((rolloutId: RolloutId, query?: EventLogQuery) =>
-      db.read((s) => select(s.events, (e) => e.rolloutId === rolloutId, query))
-    ),
-    byHost: Effect.fn("EventLog.byHost")((hostname: HostId, query?: EventLogQuery) =>
-      db.read((s) => select(s.events, (e) => e.hostname === hostname, query))
-    ),
-    byKind: Effect.fn("EventLog.byKind")((kind: EventLogKind, query?: EventLogQuery) =>
-      db.read((s) => select(s.events, (e) => e.kind === kind, query))
-    ),
-    hasAgentEvent: Effect.fn("EventLog.hasAgentEvent")((key) =>
-db.read((s) => HashSet.has(s.agentKeys, agentKeyString(key)))
-    ),
-    lastSeq: Effect.withSpan(db.read((s) => s.lastSeq), "EventLog.lastSeq")
+    append: (entry: EventLogEntry) =>
+      Effect.map(appendBatch("EventLog.append", [entry]), (seqs) => Option.flatten(Option.fromNullable(seqs[0]))),
+    appendBatch: (entries: ReadonlyArray<EventLogEntry>) => appendBatch("EventLog.appendBatch", entries),
+    byRollout: (rolloutId: RolloutId, query?: EventLogQuery) =>
+      db.read((s) => select(s.events, (e) => e.rolloutId === rolloutId, query)),
+    byHost: (hostname: HostId, query?: EventLogQuery) =>
+      db.read((s) => select(s.events, (e) => e.hostname === hostname, query)),
+    byKind: (kind: EventLogKind, query?: EventLogQuery) =>
+      db.read((s) => select(s.events, (e) => e.kind === kind, query)),
+    hasAgentEvent: (key) =>
+db.read((s) => HashSet.has(s.agentKeys, agentKeyString(key))),
+    lastSeq: db.read((s) => s.lastSeq)
   }
 }

@@ -5,7 +5,7 @@
  * the state it is in changes nothing; `currentWave` never decreases; pruning removes a rollout
  * together with its host records, dispatches and probe failures.
  */
-import { Chunk, Effect, HashMap, Option } from "effect"
+import { Chunk, HashMap, Option } from "effect"
 import type { HostRolloutState } from "../../src/domain/hostState.js"
 import type { HostId, RolloutId } from "../../src/domain/ids.js"
 import { newRolloutRecord, type RolloutRecord } from "../../src/domain/rollout.js"
@@ -37,51 +37,41 @@ const allRecords = (state: CpState): Array<HostRolloutState> =>
 
 /** Builds the host-record and rollout methods over a memory database. */
 export const makeHostRecordOps = (db: MemoryDb<CpState>): HostRecordOps => ({
-  loadHostRecord: Effect.fn("Storage.loadHostRecord")((rolloutId: RolloutId, hostname: HostId) =>
-    db.read((s) => Option.flatMap(HashMap.get(s.hostRecords, rolloutId), HashMap.get(hostname)))
-  ),
-  upsertHostRecord: Effect.fn("Storage.upsertHostRecord")((record: HostRolloutState) =>
-    db.write((s) => putRecords("Storage.upsertHostRecord", s, [record]))
-  ),
-  upsertHostRecords: Effect.fn("Storage.upsertHostRecords")((records: ReadonlyArray<HostRolloutState>) =>
-    db.write((s) => putRecords("Storage.upsertHostRecords", s, records))
-  ),
-  hostRecordsForRollout: Effect.fn("Storage.hostRecordsForRollout")((rolloutId: RolloutId) =>
+  loadHostRecord: (rolloutId: RolloutId, hostname: HostId) =>
+    db.read((s) => Option.flatMap(HashMap.get(s.hostRecords, rolloutId), HashMap.get(hostname))),
+  upsertHostRecord: (record: HostRolloutState) =>
+    db.write((s) => putRecords("Storage.upsertHostRecord", s, [record])),
+  upsertHostRecords: (records: ReadonlyArray<HostRolloutState>) =>
+    db.write((s) => putRecords("Storage.upsertHostRecords", s, records)),
+  hostRecordsForRollout: (rolloutId: RolloutId) =>
     db.read((s) =>
       Option.match(HashMap.get(s.hostRecords, rolloutId), {
         onNone: () => [],
         onSome: (hosts) => Array.from(HashMap.values(hosts)).sort(byHostname)
       })
-    )
-  ),
-  activeHostRecordsForHost: Effect.fn("Storage.activeHostRecordsForHost")((hostname: HostId) =>
+    ),
+  activeHostRecordsForHost: (hostname: HostId) =>
     db.read((s) =>
       Array.from(HashMap.values(s.hostRecords))
         .flatMap((hosts) => Option.toArray(HashMap.get(hosts, hostname)))
         .filter((r) => ACTIVE_HOST_STATES.includes(r.state))
         .sort(byPrimaryKey)
-    )
-  ),
-  allHostRecords: Effect.withSpan(
-    db.read((s) => allRecords(s).sort(byPrimaryKey)),
-    "Storage.allHostRecords"
-  ),
-  openRollout: Effect.fn("Storage.openRollout")((rollout) =>
+    ),
+  allHostRecords: db.read((s) => allRecords(s).sort(byPrimaryKey)),
+  openRollout: (rollout) =>
     db.write((s) =>
       HashMap.has(s.rollouts, rollout.rolloutId)
         ? ok(false, s)
         : ok(true, { ...s, rollouts: HashMap.set(s.rollouts, rollout.rolloutId, newRolloutRecord(rollout)) })
-    )
-  ),
-  loadRollout: Effect.fn("Storage.loadRollout")((rolloutId: RolloutId) => db.read((s) => HashMap.get(s.rollouts, rolloutId))),
-  listRollouts: Effect.fn("Storage.listRollouts")((filter = {}) =>
+    ),
+  loadRollout: (rolloutId: RolloutId) => db.read((s) => HashMap.get(s.rollouts, rolloutId)),
+  listRollouts: (filter = {}) =>
     db.read((s) =>
       Array.from(HashMap.values(s.rollouts))
         .filter((r) => (filter.channel === undefined || r.channel === filter.channel) && (filter.states?.includes(r.state) ?? true))
         .sort(newestFirst)
-    )
-  ),
-  recordRolloutTransition: Effect.fn("Storage.recordRolloutTransition")((rolloutId, to, at) =>
+    ),
+  recordRolloutTransition: (rolloutId, to, at) =>
     db.write((s) =>
       Option.match(HashMap.get(s.rollouts, rolloutId), {
         onNone: () => ok(false, s),
@@ -96,18 +86,16 @@ export const makeHostRecordOps = (db: MemoryDb<CpState>): HostRecordOps => ({
           return ok(true, { ...s, rollouts: HashMap.set(s.rollouts, rolloutId, next) })
         }
       })
-    )
-  ),
-  setCurrentWave: Effect.fn("Storage.setCurrentWave")((rolloutId: RolloutId, wave: number) =>
+    ),
+  setCurrentWave: (rolloutId: RolloutId, wave: number) =>
     db.write((s) =>
       Option.match(HashMap.get(s.rollouts, rolloutId), {
         onNone: () => ok(false, s),
         onSome: (r) =>
           r.currentWave >= wave ? ok(false, s) : ok(true, { ...s, rollouts: HashMap.set(s.rollouts, rolloutId, { ...r, currentWave: wave }) })
       })
-    )
-  ),
-  pruneFinishedRollouts: Effect.fn("Storage.pruneFinishedRollouts")((cutoff) =>
+    ),
+  pruneFinishedRollouts: (cutoff) =>
     db.write((s) => {
       const doomed = new Set(
         Array.from(HashMap.values(s.rollouts))
@@ -123,5 +111,4 @@ export const makeHostRecordOps = (db: MemoryDb<CpState>): HostRecordOps => ({
         probeFailures: Chunk.filter(s.probeFailures, (f) => !doomed.has(f.rolloutId))
       })
     })
-  )
 })

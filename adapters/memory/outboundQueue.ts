@@ -21,24 +21,22 @@ const keyOf = (rolloutId: RolloutId, seq: number) => `${rolloutId}\u0000${seq}`
 export const makeMemoryOutboundQueue: Effect.Effect<OutboundQueueService> = Effect.gen(function* () {
   const db = yield* makeMemoryDb<QueueState>({ entries: Chunk.empty(), keys: HashSet.empty() })
   return {
-    enqueue: Effect.fn("OutboundQueue.enqueue")((entry: QueuedEvent) =>
+    enqueue: (entry: QueuedEvent) =>
       db.write((s) => {
         const key = keyOf(entry.rolloutId, entry.event.seq)
         return HashSet.has(s.keys, key)
           ? ok(false, s)
           : ok(true, { entries: Chunk.append(s.entries, entry), keys: HashSet.add(s.keys, key) })
-      })
-    ),
-    peek: Effect.fn("OutboundQueue.peek")((limit: number) => db.read((s) => Chunk.toReadonlyArray(Chunk.take(s.entries, Math.max(0, limit))))),
-    ack: Effect.fn("OutboundQueue.ack")((rolloutId: RolloutId, seq: number) =>
+      }),
+    peek: (limit: number) => db.read((s) => Chunk.toReadonlyArray(Chunk.take(s.entries, Math.max(0, limit)))),
+    ack: (rolloutId: RolloutId, seq: number) =>
       db.write((s) =>
         ok(undefined, {
           entries: Chunk.filter(s.entries, (e) => e.rolloutId !== rolloutId || e.event.seq !== seq),
           keys: HashSet.remove(s.keys, keyOf(rolloutId, seq))
         })
-      )
-    ),
-    size: Effect.withSpan(db.read((s) => Chunk.size(s.entries)), "OutboundQueue.size"),
+      ),
+    size: db.read((s) => Chunk.size(s.entries)),
     // A memory queue holds typed values only: nothing can be corrupt.
     discardCorrupt: Effect.succeed(0)
   }

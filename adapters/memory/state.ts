@@ -2,7 +2,7 @@
  * The in-memory CP database: one immutable value holding every table of the Storage and
  * EventLog ports, and the helpers the memory services share.
  *
- * Invariants: tables are persistent HashMaps / Chunks (never mutated in place); host records,
+ * Invariants: tables are persistent HashMaps / Chunks / append logs (never mutated in place); host records,
  * dispatches and probe failures only exist for a stored rollout; `lastSeq` is the highest event
  * seq ever assigned and the events chunk is in seq order.
  */
@@ -12,6 +12,7 @@ import type { HostId, RolloutId } from "../../src/domain/ids.js"
 import type { RolloutRecord } from "../../src/domain/rollout.js"
 import { StorageError } from "../../src/ports/errors.js"
 import type { StoredEventLogEntry } from "../../src/ports/eventLog.js"
+import { type AppendLog, emptyAppendLog } from "./appendLog.js"
 import type { DispatchEntry, ProbeFailure, QuarantineRecord, Revocation, TokenNonce } from "../../src/ports/storage.js"
 
 /** Every table of the memory CP database. */
@@ -24,7 +25,7 @@ export interface CpState {
   readonly probeFailures: Chunk.Chunk<ProbeFailure>
   readonly nonces: HashMap.HashMap<string, TokenNonce>
   readonly revocations: HashMap.HashMap<HostId, Revocation>
-  readonly events: Chunk.Chunk<StoredEventLogEntry>
+  readonly events: AppendLog<StoredEventLogEntry>
   /** Dedup keys of the stored agent events (see `agentEventKey`). */
   readonly agentKeys: HashSet.HashSet<string>
   readonly lastSeq: number
@@ -39,7 +40,7 @@ export const emptyCpState: CpState = {
   probeFailures: Chunk.empty(),
   nonces: HashMap.empty(),
   revocations: HashMap.empty(),
-  events: Chunk.empty(),
+  events: emptyAppendLog,
   agentKeys: HashSet.empty(),
   lastSeq: 0
 }
