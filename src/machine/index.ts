@@ -5,6 +5,7 @@
  * Invariant: nothing in this folder performs I/O, reads a clock or throws.
  */
 export * from "./advance.js"
+export * from "./catchUp.js"
 export * from "./host.js"
 export * from "./probes.js"
 export * from "./rehydrate.js"
