@@ -71,11 +71,16 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
       const recordsChanged = yield* Queue.sliding<void>(KICK_CAPACITY)
       const activationBusy = yield* Ref.make(false)
       const tickers = yield* FiberSet.make()
+      // Events the CP accepted, counted before each leaves the outbound queue (see AgentReducerDeps.acceptedEvents).
+      const accepted = yield* Ref.make(0)
+      const acceptedEvents = Ref.get(accepted)
+      const requestBeat = Queue.offer(beatNow, undefined).pipe(Effect.asVoid)
 
       const requiredProbes = cfg.probes.filter(([, d]) => d.mode === "enforce").map(([name]) => name)
       const reducer = yield* makeAgentReducer({
         hostname: cfg.hostname,
         requiredProbes,
+        acceptedEvents,
         outbound,
         activations,
         probeResets,
@@ -88,7 +93,8 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
         client,
         kicks,
         interval: cfg.drainInterval,
-        onDelivered: (entry) => (entry.event._tag === "DispatchAck" ? Queue.offer(beatNow, undefined).pipe(Effect.asVoid) : Effect.void),
+        onAccepted: () => Ref.update(accepted, (n) => n + 1),
+        onDelivered: (entry) => (entry.event._tag === "DispatchAck" ? requestBeat : Effect.void),
         // A refused Converged: the reducer takes the CP's Soaking record back from the next beat's snapshot, asked for now.
         onRefused: (entry) =>
           entry.event._tag === "Converged"
@@ -114,10 +120,13 @@ export const layer = (config: AgentConfig): Layer.Layer<Agent, never, ControlPla
 
       const ready = yield* Deferred.make<HandshakeOutcome>()
       const start = Effect.gen(function* () {
-        const outcome = yield* bootHandshake({ config: cfg, client, activator, outbound, reducer, drainer, policies })
+        const outcome = yield* bootHandshake({ config: cfg, client, activator, outbound, reducer, drainer, policies, acceptedEvents })
         const state = reducer.state
-        yield* Effect.forkIn(longPollWorker({ config: cfg, client, activator, policies, state, offer }), scope)
-        yield* Effect.forkIn(heartbeatWorker({ config: cfg, client, activator, outbound, policies, activationBusy, state, offer, beatNow }), scope)
+        yield* Effect.forkIn(longPollWorker({ config: cfg, client, activator, policies, state, offer, requestBeat }), scope)
+        yield* Effect.forkIn(
+          heartbeatWorker({ config: cfg, client, activator, outbound, policies, activationBusy, state, offer, beatNow, acceptedEvents }),
+          scope
+        )
         yield* Effect.forkIn(advanceTicker({ interval: cfg.advanceInterval, state, offer, recordsChanged, requiredProbes }), scope)
         yield* Deferred.succeed(ready, outcome)
       })

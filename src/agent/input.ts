@@ -21,8 +21,12 @@ export type AgentInput = Data.TaggedEnum<{
   HostEvent: { readonly rolloutId: RolloutId; readonly event: LocalEvent; readonly dispatchedAt: Timestamp | null }
   /** Check every Soaking record for sustained failure or soak completion. */
   AdvanceTick: {}
-  /** A record as the CP sees it (heartbeat reply); `boot` marks the boot handshake's snapshots. */
-  BootstrapHost: { readonly snapshot: HostRolloutSnapshot; readonly boot: boolean }
+  /**
+   * A record as the CP sees it (heartbeat reply); `boot` marks the boot handshake's snapshots.
+   * `acceptedBefore`: how many events the CP had accepted (2xx) from this agent when the heartbeat
+   * was sent; when more were accepted since, the snapshot may predate them (absent: none were).
+   */
+  BootstrapHost: { readonly snapshot: HostRolloutSnapshot; readonly boot: boolean; readonly acceptedBefore?: number }
   /** The verified policy of a channel (from fleet.resolved). */
   PolicyUpdated: { readonly channel: ChannelId; readonly onHealthFailure: OnHealthFailure }
   /** The highest seq already used for a rollout (found in the outbound queue at boot). */

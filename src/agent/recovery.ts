@@ -37,6 +37,8 @@ export interface HandshakeDeps {
   readonly reducer: AgentReducer
   readonly drainer: Drainer
   readonly policies: PolicySource
+  /** How many events the CP has accepted from this agent (see `AgentReducerDeps.acceptedEvents`). */
+  readonly acceptedEvents: Effect.Effect<number>
 }
 
 /** What the handshake found (for logs and tests). */
@@ -98,10 +100,11 @@ export const bootHandshake = (deps: HandshakeDeps): Effect.Effect<HandshakeOutco
     const heartbeat = Effect.gen(function* () {
       const currentClosure = Option.getOrNull(yield* deps.activator.currentClosure)
       const at = yield* now
+      const acceptedBefore = yield* deps.acceptedEvents
       const reply = yield* deps.client.heartbeat({ hostname: deps.config.hostname, rolloutId: null, currentClosure, at })
-      return { reply, currentClosure }
+      return { reply, currentClosure, acceptedBefore }
     })
-    const { currentClosure, reply } = yield* heartbeat.pipe(
+    const { acceptedBefore, currentClosure, reply } = yield* heartbeat.pipe(
       Effect.tapError((error) => Effect.logWarning("boot handshake: heartbeat failed; retrying", { reason: error.message })),
       Effect.retry(cpBackoff),
       Effect.orDie
@@ -109,7 +112,7 @@ export const bootHandshake = (deps: HandshakeDeps): Effect.Effect<HandshakeOutco
     yield* retryUnavailable(deps.policies.refresh).pipe(
       Effect.catchAll((error) => Effect.logWarning("boot handshake: no verified policies yet", { reason: error.message }))
     )
-    for (const snapshot of reply.bootstrapRollouts) yield* deps.reducer.offer(AgentInput.BootstrapHost({ snapshot, boot: true }))
+    for (const snapshot of reply.bootstrapRollouts) yield* deps.reducer.offer(AgentInput.BootstrapHost({ snapshot, boot: true, acceptedBefore }))
     yield* deps.reducer.barrier
     yield* completeDeferred(deps, currentClosure)
     const outcome = { pendingEvents: pending, rehydrated: reply.bootstrapRollouts.length }

@@ -14,7 +14,11 @@
  * - a refused event (step error, unknown rollout) is logged and changes nothing; a failure while
  *   applying effects is logged and the fiber carries on;
  * - a Converged the CP refused for good does not part the two sides for good: the next snapshot
- *   showing the CP still Soaking takes the record back.
+ *   showing the CP still Soaking takes the record back;
+ * - a CP record behind the agent's in another state is brought level: the agent re-reports the
+ *   transitions the CP misses (see `catchUp`), judged on a heartbeat snapshot only when nothing
+ *   of the rollout is left in the outbound queue and the CP accepted no event after the heartbeat
+ *   left (so the snapshot shows all the CP has).
  */
 import { Deferred, Effect, Queue, Ref, type Scope } from "effect"
 import type { HostEffect } from "../domain/effects.js"
@@ -26,6 +30,7 @@ import type { HostRolloutSnapshot } from "../domain/snapshot.js"
 import type { Timestamp } from "../domain/time.js"
 import { now } from "../ports/clock.js"
 import { advanceTick } from "../machine/advance.js"
+import { catchUpEvents, type CpView } from "../machine/catchUp.js"
 import { step } from "../machine/host.js"
 import { mergeSnapshot, rehydrationEffects } from "../machine/rehydrate.js"
 import { type ApplierDeps, applyAgentEffect } from "./applier.js"
@@ -66,6 +71,11 @@ export interface AgentReducerDeps extends ApplierDeps {
   readonly recordsChanged?: Effect.Effect<void>
   /** The declared enforce probes: each must have passed before soak completion (see `advanceTick`). */
   readonly requiredProbes?: ReadonlyArray<ProbeName>
+  /**
+   * How many events the CP has accepted (2xx) from this agent since start, counted before each is
+   * removed from the outbound queue (see `BootstrapHost.acceptedBefore`); none when absent.
+   */
+  readonly acceptedEvents?: Effect.Effect<number>
 }
 
 const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => new Map(map).set(key, value)
@@ -141,6 +151,7 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
   Effect.gen(function* () {
     const queue = yield* Queue.bounded<AgentInput>(AGENT_QUEUE_CAPACITY)
     const ref = yield* Ref.make<AgentState>({ records: new Map(), policies: new Map(), seqFloors: new Map(), refusedConverged: new Map() })
+    const acceptedEvents = deps.acceptedEvents ?? Effect.succeed(0)
     const apply = (effects: ReadonlyArray<HostEffect>, at: Timestamp) =>
       Effect.forEach(effects, (effect) => applyAgentEffect(deps, effect, at), { discard: true })
 
@@ -227,7 +238,43 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
         yield* apply(effectsAfterRehydration(soaking, false), yield* now)
       })
 
-    const bootstrap = (snapshot: HostRolloutSnapshot, boot: boolean) =>
+    /**
+     * Re-reports the transitions the CP's record (`cp`, from a heartbeat snapshot) misses, so the
+     * CP mirrors the agent again (`catchUpEvents`: the agent's own transitions, rebuilt from its
+     * record, stepped by the CP through the same `step()`). Only when the snapshot shows all the
+     * CP has: nothing of the rollout is left in the outbound queue (an event still queued may be
+     * what the CP misses), and the CP accepted no event after the heartbeat left (read after the
+     * queue: an event is counted before it leaves the queue). Otherwise the next beat looks again.
+     * The record keeps its state; its seq moves up to the last event's when that is above it.
+     *
+     * Decision (where the reference drops the refused events and the two sides stay parted: after
+     * a database wipe the rebuilt CP held a soaking host Pending for good, refused its probe
+     * results, and the agent ignored every dispatch as "already acked", sim cpWipe seed 68; a
+     * failed or rolled-back host was never mirrored again, so its quarantine was lost). A Pending
+     * CP record is caught up too, without waiting for the CP to dispatch the host again: the host
+     * really did switch, on a dispatch an earlier CP storage decided under its gates, and a record
+     * the CP holds Pending is outside the disruption budget it plans the rest of the fleet with.
+     */
+    const catchUp = (existing: HostRolloutState, cp: CpView, acceptedBefore: number | undefined) =>
+      Effect.gen(function* () {
+        const events = catchUpEvents(cp, existing)
+        const last = events.at(-1)
+        if (last === undefined || (yield* anyQueued(existing.rolloutId))) return
+        if (acceptedBefore !== undefined && (yield* acceptedEvents) !== acceptedBefore) return
+        if (last.seq > existing.lastEventSeq) {
+          yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, existing.rolloutId, { ...existing, lastEventSeq: last.seq }) }))
+        }
+        yield* Effect.logWarning("the CP's record is behind this agent's: re-reporting the transitions it misses", {
+          rolloutId: existing.rolloutId,
+          cp: `${cp.state}@${cp.lastEventSeq}`,
+          agent: `${existing.state}@${existing.lastEventSeq}`,
+          events: events.map((e) => `${e._tag}@${e.seq}`)
+        })
+        const at = yield* now
+        yield* apply(events.map((payload) => ({ _tag: "LocalEmitEvent", rolloutId: existing.rolloutId, payload, durable: true }) as const), at)
+      })
+
+    const bootstrap = (snapshot: HostRolloutSnapshot, boot: boolean, acceptedBefore: number | undefined) =>
       Effect.gen(function* () {
         if (snapshot.hostname !== deps.hostname) {
           return yield* Effect.logWarning("snapshot of another host ignored", { rolloutId: snapshot.rolloutId, hostname: snapshot.hostname })
@@ -237,7 +284,11 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
         if (existing !== undefined && takesBackRefusedConverged(existing, snapshot, state.refusedConverged.get(snapshot.rolloutId))) {
           return yield* resumeSoak(existing, snapshot)
         }
-        if (existing !== undefined && !snapshotWins(existing, snapshot)) return yield* adoptSoakDeadline(existing, snapshot)
+        if (existing !== undefined && !snapshotWins(existing, snapshot)) {
+          yield* adoptSoakDeadline(existing, snapshot)
+          const current = (yield* Ref.get(ref)).records.get(snapshot.rolloutId) ?? existing
+          return yield* catchUp(current, snapshot, acceptedBefore)
+        }
         const merged = mergeSnapshot(existing, snapshot)
         yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, snapshot.rolloutId, merged) }))
         yield* Effect.logInfo("record rehydrated from the CP", { rolloutId: merged.rolloutId, state: merged.state, seq: merged.lastEventSeq, boot })
@@ -248,7 +299,7 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
       AgentInput.$match(input, {
         HostEvent: ({ dispatchedAt, event, rolloutId }) => hostEvent(rolloutId, event, dispatchedAt),
         AdvanceTick: () => advance,
-        BootstrapHost: ({ boot, snapshot }) => bootstrap(snapshot, boot),
+        BootstrapHost: ({ acceptedBefore, boot, snapshot }) => bootstrap(snapshot, boot, acceptedBefore),
         PolicyUpdated: ({ channel, onHealthFailure }) =>
           Ref.update(ref, (s) => ({ ...s, policies: withEntry(s.policies, channel, onHealthFailure) })),
         SeqFloor: ({ rolloutId, seq }) =>

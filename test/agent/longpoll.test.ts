@@ -1,7 +1,8 @@
 /**
  * The dispatch long-poll's handling of one dispatch: what it hands the reducer (`LocalActivate`
  * dated with the dispatch's `enqueuedAt`, the reference's `received_at`, so the ack names the
- * dispatch it answers however long verification waited) and what it ignores.
+ * dispatch it answers however long verification waited), what it ignores, and when it asks for a
+ * heartbeat instead.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Ref, TestClock } from "effect"
@@ -30,6 +31,7 @@ const harness = (verifySeconds: number, records: ReadonlyMap<string, HostRollout
   Effect.gen(function* () {
     const sim = yield* makeSimulatedHost({ initialClosure: PRIOR })
     const offered = yield* Ref.make<ReadonlyArray<AgentInput>>([])
+    const beats = yield* Ref.make(0)
     const policies: PolicySource = {
       refresh: Effect.die("test: not used"),
       forDispatch: () => Effect.as(Effect.sleep(`${verifySeconds} seconds`), "halt" as const)
@@ -41,9 +43,10 @@ const harness = (verifySeconds: number, records: ReadonlyMap<string, HostRollout
       activator: sim.activator,
       policies,
       state: Effect.succeed(state),
-      offer: (input) => Ref.update(offered, (all) => [...all, input])
+      offer: (input) => Ref.update(offered, (all) => [...all, input]),
+      requestBeat: Ref.update(beats, (n) => n + 1)
     }
-    return { run: (e: DispatchEntry) => handleDispatch(deps, e), offered: Ref.get(offered) }
+    return { run: (e: DispatchEntry) => handleDispatch(deps, e), offered: Ref.get(offered), beats: Ref.get(beats) }
   })
 
 describe("agent dispatch long-poll", () => {
@@ -65,13 +68,15 @@ describe("agent dispatch long-poll", () => {
     })
   )
 
-  it.effect("a dispatch for another host, or of a rollout this agent already acked, is not acted on", () =>
+  it.effect("a dispatch for another host, or of a rollout this agent already acked, is not acted on; the latter asks for a heartbeat (its snapshot shows whether the CP lost the agent's transitions)", () =>
     Effect.gen(function* () {
       const acked = new Map([[ROLLOUT as string, { ...pending(), state: "Activating" as const }]])
       const h = yield* harness(0, acked)
       yield* h.run({ ...entry, hostname: "web-99" as DispatchEntry["hostname"] })
+      expect(yield* h.beats).toBe(0)
       yield* h.run(entry)
       expect(yield* h.offered).toEqual([])
+      expect(yield* h.beats).toBe(1)
       const fresh = yield* harness(0)
       yield* fresh.run(entry)
       expect((yield* fresh.offered).map((i) => i._tag)).toEqual(["HostEvent"])

@@ -1,10 +1,11 @@
 /**
  * The agent reducer on its own (no CP): seq assignment and its floors, snapshot merging (never
- * backwards, a level snapshot in another state taken, later soak deadlines adopted), boot re-fire of a cut-short switch, policy use, and
- * what reaches the outbound queue and the worker queues.
+ * backwards, a level snapshot in another state taken, later soak deadlines adopted), boot re-fire of a cut-short switch, policy use,
+ * bringing a CP that is behind level (a dispatch past Pending, a snapshot behind in another state), and what reaches the outbound
+ * queue and the worker queues.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, FastCheck, Queue, TestClock } from "effect"
+import { Chunk, Effect, FastCheck, Queue, Ref, TestClock } from "effect"
 import { makeMemoryOutboundQueue } from "../../adapters/memory/outboundQueue.js"
 import { type ActivationIntent, AgentInput, makeAgentReducer } from "../../src/agent/index.js"
 import type { HostRolloutSnapshot, LocalEvent, RolloutId } from "../../src/domain/index.js"
@@ -17,13 +18,21 @@ const harness = Effect.gen(function* () {
   const activations = yield* Queue.bounded<ActivationIntent>(16)
   const probeResets = yield* Queue.bounded<RolloutId>(16)
   const kicks = yield* Queue.unbounded<void>()
-  const reducer = yield* makeAgentReducer({ hostname: HOST, outbound, activations, probeResets, kick: Queue.offer(kicks, undefined) })
+  const accepted = yield* Ref.make(0)
+  const reducer = yield* makeAgentReducer({
+    hostname: HOST,
+    outbound,
+    activations,
+    probeResets,
+    kick: Queue.offer(kicks, undefined),
+    acceptedEvents: Ref.get(accepted)
+  })
   const send = (event: LocalEvent, rolloutId: RolloutId = ROLLOUT) =>
     Effect.zipRight(reducer.offer(AgentInput.HostEvent({ rolloutId, event, dispatchedAt: T0 })), reducer.barrier)
   const input = (i: AgentInput) => Effect.zipRight(reducer.offer(i), reducer.barrier)
   const queued = Effect.map(outbound.peek(1000), (es) => es.map((e) => [e.event._tag, e.event.seq] as const))
   const record = Effect.map(reducer.state, (s) => s.records.get(ROLLOUT))
-  return { reducer, outbound, activations, probeResets, kicks, send, input, queued, record }
+  return { reducer, outbound, activations, probeResets, kicks, accepted, send, input, queued, record }
 })
 
 const activate: LocalEvent = { _tag: "LocalActivate", currentClosureAtDispatch: PRIOR, receivedAt: at(5), targetClosure: TARGET, soakDueAt: at(600), seq: 0 }
@@ -186,6 +195,66 @@ describe("agent reducer", () => {
       expect(yield* h.record).toMatchObject({ state: "Failed", policyApplied: "rollback-and-halt" })
       expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.activations))).toEqual([{ rolloutId: ROLLOUT, target: PRIOR, rollback: true }])
       expect((yield* h.queued).at(-1)).toEqual(["Failed", 5])
+    })
+  )
+
+  it.scoped("a CP rebuilt after a wipe holds the soaking host Pending at seq 0: once nothing of the rollout is queued and the CP accepted nothing after the beat left, the agent re-reports its ack and completion at its own seqs and adopts the CP's later deadline; no switch is fired", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.send(activate)
+      yield* h.send(completed)
+      yield* h.send({ _tag: "LocalProbeObservedFirst", probeName: probe("web"), mode: "enforce", observedAt: at(40), seq: 0 })
+      yield* Queue.takeAll(h.activations)
+      const rebuilt = AgentInput.BootstrapHost({ snapshot: snapshot({ lastEventSeq: 0, soakDueAt: at(1200) }), boot: false, acceptedBefore: 3 })
+      // Its own events are still queued (the CP may merely not have them yet): nothing re-reported.
+      yield* h.input(rebuilt)
+      expect(yield* h.queued).toEqual([["DispatchAck", 1], ["ActivationCompleted", 2], ["ProbeObservedFirst", 3]])
+      for (const seq of [1, 2, 3]) yield* h.outbound.ack(ROLLOUT, seq)
+      yield* Ref.set(h.accepted, 3)
+      // A snapshot taken before the CP accepted the last of them (the beat left at 2): it may be stale.
+      yield* h.input(AgentInput.BootstrapHost({ ...rebuilt, acceptedBefore: 2 }))
+      expect(yield* h.queued).toEqual([])
+      yield* h.input(rebuilt)
+      expect(yield* h.queued).toEqual([["DispatchAck", 2], ["ActivationCompleted", 3]])
+      expect(yield* h.record).toMatchObject({ state: "Soaking", lastEventSeq: 3, soakDueAt: at(1200) })
+      expect(yield* Queue.size(h.activations)).toBe(0)
+      const [ack] = yield* h.outbound.peek(1)
+      expect(ack?.event).toEqual({ _tag: "DispatchAck", currentClosureAtDispatch: PRIOR, receivedAt: at(5), seq: 2 })
+      // The re-report is queued: a further beat adds nothing.
+      yield* h.input(rebuilt)
+      expect((yield* h.queued).length).toBe(2)
+    })
+  )
+
+  it.scoped("a snapshot behind the agent's record in another state is brought level (the CP refused the completion); level, or in the same state, it is not", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.send(activate)
+      yield* h.send(completed)
+      for (const seq of [1, 2]) yield* h.outbound.ack(ROLLOUT, seq)
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: snapshot({ state: "Soaking", lastEventSeq: 1 }), boot: false }))
+      expect(yield* h.queued).toEqual([])
+      // The CP holds the host Activating at seq 1: the completion is re-reported at seq 2.
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: snapshot({ state: "Activating", lastEventSeq: 1, currentClosureAtDispatch: PRIOR }), boot: false }))
+      expect(yield* h.queued).toEqual([["ActivationCompleted", 2]])
+      expect(yield* h.record).toMatchObject({ state: "Soaking", lastEventSeq: 2 })
+    })
+  )
+
+  it.scoped("a rolled-back agent whose CP lost its record re-reports the whole path to Reverted (the CP quarantines the closure again)", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      yield* h.input(AgentInput.PolicyUpdated({ channel: CHANNEL, onHealthFailure: "rollback-and-halt" }))
+      yield* h.send(activate)
+      yield* h.send(completed)
+      yield* h.send({ _tag: "LocalProbeFailureFirst", probeName: probe("web"), mode: "enforce", firstFailedAt: at(30), seq: 0 })
+      yield* h.send({ _tag: "LocalProbeResult", probeName: probe("web"), mode: "enforce", status: "fail", observedAt: at(30), failureReason: "down", subResults: null, seq: 0 })
+      yield* h.send({ _tag: "LocalSustainedFailureCrossed", failedAt: at(150), sustainedDurationSecs: 120, failingProbes: ["web"], policyApplied: "rollback-and-halt", seq: 0 })
+      yield* h.send({ _tag: "LocalRollbackCompleted", revertedToClosure: PRIOR, exitCode: 0, completedAt: at(160), seq: 0 })
+      for (let seq = 1; seq <= 6; seq++) yield* h.outbound.ack(ROLLOUT, seq)
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: snapshot({ lastEventSeq: 0, soakDueAt: at(1200) }), boot: false }))
+      expect(yield* h.queued).toEqual([["DispatchAck", 3], ["ActivationCompleted", 4], ["Failed", 5], ["RollbackComplete", 6]])
+      expect(yield* h.record).toMatchObject({ state: "Reverted", lastEventSeq: 6, soakDueAt: at(600) })
     })
   )
 

@@ -18,9 +18,7 @@ describe("simulator: control-plane restarts and wipes", () => {
     name: "CP database wipe (empty storage, rebuilt from heartbeats), no failing canary",
     faults: ["cpWipe"],
     injected: (r) => r.injected.cpWipes,
-    options: { failingCanary: false },
-    // Seed 68: an agent soaking through the wipe never gets level with the rebuilt CP (faults.found.test.ts).
-    knownBroken: [68]
+    options: { failingCanary: false }
   })
 
   // Found by the simulator (it was pinned as a known bug until de32504): the wiped CP reopens

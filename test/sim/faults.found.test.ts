@@ -1,7 +1,7 @@
 /**
  * Bugs outside src/sim found by running 200 seeds per fault scenario (the many-seed soak of
- * issue 7), pinned as `it.fails`: each test asserts the RIGHT behaviour and is expected to fail
- * while the bug stands. When a fix lands the test passes, vitest reports the `.fails` as broken:
+ * issue 7), pinned as `it.fails` while they stand: each test asserts the RIGHT behaviour and is
+ * expected to fail while the bug stands. When a fix lands the test passes, vitest reports the `.fails` as broken:
  * remove the marker (keep the test as a regression test) and take the seed off its scenario's
  * `knownBroken` list. Known bugs found earlier live in faults.known.test.ts.
  */
@@ -10,7 +10,14 @@ import { Effect } from "effect"
 import { simulate } from "../../src/sim/index.js"
 import { small } from "./support.js"
 
-describe("simulator: bugs found by the 200-seed soak (expected to fail until fixed)", () => {
+describe("simulator: bugs found by the 200-seed soak", () => {
+  // Fixed, kept as a regression test with the seed that found it. The fix (src/machine/catchUp.ts,
+  // src/agent/reducer.ts `dispatchedAgain`): a dispatch of a rollout the agent already moved past
+  // Pending means the CP holds the host Pending; once nothing of the rollout is queued, the agent
+  // re-reports its own transitions (here DispatchAck and ActivationCompleted, at its own seqs), the
+  // rebuilt CP steps them through the same step() to Soaking and takes the probe results again,
+  // and the agent adopts the dispatch's soak deadline, so its Converged is accepted.
+  //
   // cpWipe alone, no failing canary, seed 68 (src/agent, with src/cp's recovery). infra-01 (the
   // canary) converges at t+330 s; infra-02 (wave 1) is dispatched at t+345 s, acks, completes its
   // switch at t+375 s and soaks (deadline t+945 s). The CP is wiped at t+527 s and comes back at
@@ -31,7 +38,7 @@ describe("simulator: bugs found by the 200-seed soak (expected to fail until fix
   // seq 1433 and the CP's record Pending at seq 0 (no-lost-event: agent ahead of the CP). An
   // agent dispatched again for a rollout whose CP record is behind its own should bring the CP
   // level (ack again, or report its closure), rather than ignore the dispatch forever.
-  it.fails("cpWipe seed 68: an agent soaking through a wipe is brought level with the rebuilt CP (infra reaches Terminal)", () =>
+  it("regression, cpWipe seed 68: an agent soaking through a wipe is brought level with the rebuilt CP (infra reaches Terminal)", () =>
     Effect.gen(function* () {
       const result = yield* simulate(small(68, ["cpWipe"], { failingCanary: false, maxHours: 1 }))
       expect(result.injected.cpWipes).toBe(1)

@@ -40,6 +40,8 @@ export interface DrainerDeps {
   readonly kicks: Queue.Dequeue<void>
   /** The fallback period between passes after a pass failed unexpectedly. */
   readonly interval: Duration.Duration
+  /** Called when the CP accepted an entry, before it is acked (removed from the queue). */
+  readonly onAccepted?: (entry: QueuedEvent) => Effect.Effect<void>
   /** Called after the CP accepted an entry (and it was acked). */
   readonly onDelivered: (entry: QueuedEvent) => Effect.Effect<void>
   /** Called after the CP refused an entry for good (it is dropped). */
@@ -107,6 +109,7 @@ export const makeDrainer = (deps: DrainerDeps): Effect.Effect<Drainer> =>
           for (const entry of batch) {
             const error = yield* send(entry)
             if (error !== undefined) return DrainOutcome.Blocked({ error })
+            if (deps.onAccepted !== undefined) yield* deps.onAccepted(entry)
             yield* deps.outbound.ack(entry.rolloutId, entry.event.seq)
             yield* deps.onDelivered(entry)
           }

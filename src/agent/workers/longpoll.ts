@@ -8,7 +8,10 @@
  * put the target there, spec §9.8); `receivedAt` is the dispatch's `enqueuedAt` (as the
  * reference's `received_at: enqueued_at`, spec §5.4), so the DispatchAck names the dispatch it
  * answers on the CP's clock, however long verification waited. A dispatch dropped here is not
- * lost: the CP queues it again on its next plan tick while the host is Pending and unacked.
+ * lost: the CP queues it again on its next plan tick while the host is Pending and unacked. A
+ * dispatch of a rollout the agent already moved past Pending is not acted on: it asks for a
+ * heartbeat, whose snapshot lets the reducer re-report the transitions a CP that lost them misses
+ * (a dispatch queued before the CP took the agent's ack is stale, and says nothing by itself).
  * Errors back off; never a crash loop.
  */
 import { Effect, Option, Schedule } from "effect"
@@ -29,6 +32,8 @@ export interface LongPollDeps {
   readonly policies: PolicySource
   readonly state: Effect.Effect<AgentState>
   readonly offer: (input: AgentInput) => Effect.Effect<void>
+  /** Asks the heartbeat worker for a beat now. */
+  readonly requestBeat: Effect.Effect<void>
 }
 
 /** Verification is retried this many times while the CP is unavailable; then the dispatch waits for the CP's re-queue. */
@@ -42,7 +47,11 @@ export const handleDispatch = (deps: LongPollDeps, entry: DispatchEntry): Effect
     }
     const known = (yield* deps.state).records.get(entry.rolloutId)
     if (known !== undefined && known.state !== "Pending") {
-      return yield* Effect.logDebug("dispatch of a rollout already acked; ignored", { rolloutId: entry.rolloutId, state: known.state })
+      // The CP held the host Pending and unacked when it queued this: its storage may have lost the
+      // agent's transitions (a wipe), or the ack was on its way. A beat now shows which; the reducer
+      // brings a CP that is behind level from the beat's snapshot.
+      yield* Effect.logDebug("dispatch of a rollout already acked; asking for a heartbeat", { rolloutId: entry.rolloutId, state: known.state })
+      return yield* deps.requestBeat
     }
     const verified = yield* Effect.either(retryUnavailable(deps.policies.forDispatch(entry), VERIFY_RETRIES))
     if (verified._tag === "Left") {
