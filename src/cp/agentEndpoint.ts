@@ -138,15 +138,15 @@ export class AgentEndpoint extends Context.Tag("effect-fleet/AgentEndpoint")<Age
             return reply
           })
 
+        const unavailable = storageUnavailable(options.busyRetryAfterSeconds)
+        // Subscribed before the first look, so a kick between the look and the wait is not missed.
         const pollDispatch = (host: HostId, waitSeconds: number | undefined) =>
-          Effect.scoped(
+          notifier.listening(host, (kicked) =>
             Effect.gen(function* () {
               const waitMillis = Math.min(waitSeconds ?? options.maxDispatchWaitSeconds, options.maxDispatchWaitSeconds) * 1000
-              // Subscribe before the first look, so a kick between the look and the wait is not missed.
-              const kicked = yield* notifier.subscribe(host)
               const deadline = (yield* Clock.currentTimeMillis) + waitMillis
               while (true) {
-                const entry = yield* storage.takeDispatchForHost(host).pipe(Effect.mapError(storageUnavailable(options.busyRetryAfterSeconds)))
+                const entry = yield* Effect.mapError(storage.takeDispatchForHost(host), unavailable)
                 if (Option.isSome(entry)) return entry
                 const remaining = deadline - (yield* Clock.currentTimeMillis)
                 if (remaining <= 0) return Option.none<DispatchEntry>()

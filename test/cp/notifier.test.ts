@@ -1,6 +1,6 @@
 /**
  * The dispatch notifier: a kick wakes its own host's waiters only, a kick before any wait is
- * kept (one pending), and a closed subscription leaves nothing behind.
+ * kept (one pending), and a closed subscription (or an ended `listening` body) leaves nothing behind.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Option, Scope } from "effect"
@@ -50,6 +50,30 @@ describe("DispatchNotifier", () => {
       yield* Scope.close(scope, Exit.void)
       yield* notifier.kick(h1)
       const after = yield* Effect.fork(take)
+      yield* Effect.yieldNow()
+      expect(Option.isNone(yield* Fiber.poll(after))).toBe(true)
+      yield* Fiber.interrupt(after)
+    }).pipe(Effect.provide(DispatchNotifier.layer)))
+
+  it.effect("listening: a kick before the wait is kept, kicks fold, and the waiter is gone once the body ends", () =>
+    Effect.gen(function* () {
+      const notifier = yield* DispatchNotifier
+      const leaked = yield* notifier.listening(h1, (take) =>
+        Effect.gen(function* () {
+          yield* notifier.kick(h2)
+          yield* notifier.kick(h1)
+          yield* notifier.kick(h1)
+          yield* take
+          const second = yield* Effect.fork(take)
+          yield* Effect.yieldNow()
+          expect(Option.isNone(yield* Fiber.poll(second))).toBe(true)
+          yield* notifier.kick(h1)
+          yield* Fiber.join(second)
+          return take
+        })
+      )
+      yield* notifier.kick(h1)
+      const after = yield* Effect.fork(leaked)
       yield* Effect.yieldNow()
       expect(Option.isNone(yield* Fiber.poll(after))).toBe(true)
       yield* Fiber.interrupt(after)
