@@ -12,11 +12,14 @@ import { small } from "./support.js"
 
 describe("simulator: bugs found by the 200-seed soak", () => {
   // Fixed, kept as a regression test with the seed that found it. The fix (src/machine/catchUp.ts,
-  // src/agent/reducer.ts `dispatchedAgain`): a dispatch of a rollout the agent already moved past
-  // Pending means the CP holds the host Pending; once nothing of the rollout is queued, the agent
-  // re-reports its own transitions (here DispatchAck and ActivationCompleted, at its own seqs), the
-  // rebuilt CP steps them through the same step() to Soaking and takes the probe results again,
-  // and the agent adopts the dispatch's soak deadline, so its Converged is accepted.
+  // src/agent/reducer.ts `catchUp`): a heartbeat snapshot showing the CP's record behind the
+  // agent's in another state (here Pending at seq 0), with nothing of the rollout queued and no
+  // event accepted since the beat left, makes the agent re-report its own transitions (here
+  // DispatchAck and ActivationCompleted, at its own seqs); the rebuilt CP steps them through the
+  // same step() to Soaking and takes the probe results again, and the agent adopts the CP's later
+  // soak deadline, so its Converged is accepted. A dispatch of a rollout already past Pending asks
+  // for a beat at once (the beats otherwise fell on probe instants), and the beats no longer
+  // report the running closure while the agent holds a Soaking record of it.
   //
   // cpWipe alone, no failing canary, seed 68 (src/agent, with src/cp's recovery). infra-01 (the
   // canary) converges at t+330 s; infra-02 (wave 1) is dispatched at t+345 s, acks, completes its
