@@ -1,11 +1,13 @@
 /**
  * The CP reducer over in-memory storage: opening rollouts, wave-by-wave dispatch, mirroring agent
  * events through `step()`, terminal detection, halting on failure with quarantine, heartbeat
- * recovery after a database wipe, and idempotent duplicates.
+ * recovery after a database wipe, an agent's re-reported path after one, and idempotent duplicates.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import type { HostId, HostRolloutState, RemoteEvent, RolloutId, Timestamp } from "../../src/domain/index.js"
+import { toRemoteEvent } from "../../src/domain/index.js"
+import { catchUpEvents } from "../../src/machine/index.js"
 import { CpReducer, EventLogWriter, HostEventOutcome, ReducerInput } from "../../src/cp/index.js"
 import { EventLog, Storage } from "../../src/ports/index.js"
 import { fleet, manifests, T0 } from "../planner/builders.js"
@@ -144,6 +146,39 @@ describe("CP reducer", () => {
       yield* tick
       expect(yield* dispatches("h2")).toEqual([])
       expect((yield* rollout).currentWave).toBe(0)
+    }).pipe(withCp)
+  )
+
+  it.effect("a CP on empty storage (a wipe) takes a rolled-back agent's re-reported path (machine/catchUp) at the agent's seqs: Reverted, quarantined again in storage and in the gate's set, wave 1 never dispatched", () =>
+    Effect.gen(function* () {
+      yield* publish(manifests(twoWaves, { stable: "r1" }))
+      const pendingH1 = yield* record("h1")
+      const at = (T0 + 30_000) as Timestamp
+      // What the agent holds: Reverted at seq 12 (its probe results took seqs 3-9).
+      const agent: HostRolloutState = {
+        ...pendingH1,
+        state: "Reverted",
+        currentClosureAtDispatch: "prior" as never,
+        currentClosure: "prior" as never,
+        dispatchAckedAt: at,
+        activationCompletedAt: at,
+        probeFailureFirstAt: at,
+        failedAt: (at + 120_000) as Timestamp,
+        policyApplied: "rollback-and-halt",
+        revertedAt: (at + 130_000) as Timestamp,
+        revertedTo: "prior" as never,
+        lastEventSeq: 12
+      }
+      const events = catchUpEvents(pendingH1, agent).map(toRemoteEvent)
+      expect(events.map((e) => `${e._tag}@${e.seq}`)).toEqual(["RemoteDispatchAck@9", "RemoteActivationCompleted@10", "RemoteFailed@11", "RemoteRollbackComplete@12"])
+      for (const e of events) expect((yield* send("h1", RID, e))._tag).toBe("Applied")
+      expect(yield* record("h1")).toMatchObject({ state: "Reverted", lastEventSeq: 12, revertedTo: "prior" })
+      expect((yield* rollout).state).toBe("Failed")
+      expect((yield* (yield* CpReducer).state).quarantines.get("stable" as never)?.has("h1-closure" as never)).toBe(true)
+      expect((yield* Effect.flatMap(Storage, (s) => s.listQuarantines)).map((q) => q.closureHash)).toEqual(["h1-closure"])
+      yield* clockAt(3600)
+      yield* tick
+      expect(yield* dispatches("h2")).toEqual([])
     }).pipe(withCp)
   )
 
