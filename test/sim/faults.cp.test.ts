@@ -12,8 +12,10 @@ import { scenario, small } from "./support.js"
 
 describe("simulator: control-plane restarts and wipes", () => {
   scenario({ name: "CP restart (1–2 stops of 30–120 s, same storage)", faults: ["cpRestart"], injected: (r) => r.injected.cpRestarts })
-  // Without the failing canary: a wipe loses the quarantine and the canary's Failed/Reverted record,
-  // which no heartbeat can rebuild (see the known-bug test in faults.known.test.ts).
+  // With the failing canary: a wipe after the canary's rollback loses the quarantine and its
+  // Reverted record; the canary's agent re-reports its path to the rebuilt CP, which quarantines
+  // the closure again (wipe.quarantine.test.ts has a seed where the wipe comes after the rollback).
+  scenario({ name: "CP database wipe (empty storage, rebuilt from heartbeats), failing canary", faults: ["cpWipe"], injected: (r) => r.injected.cpWipes })
   scenario({
     name: "CP database wipe (empty storage, rebuilt from heartbeats), no failing canary",
     faults: ["cpWipe"],
