@@ -39,6 +39,17 @@ const activate: LocalEvent = { _tag: "LocalActivate", currentClosureAtDispatch: 
 const completed: LocalEvent = { _tag: "LocalActivationCompleted", observedCurrentClosure: TARGET, exitCode: 0, completedAt: at(20), seq: 0 }
 const snapshot = (overrides: Partial<HostRolloutSnapshot>): HostRolloutSnapshot => ({ ...toSnapshot(pending()), ...overrides })
 
+/** A harness whose record soaks under rollback-and-halt with its enforce probe failing since at(30) (seq 4). */
+const failingSoak = Effect.gen(function* () {
+  const h = yield* harness
+  yield* h.input(AgentInput.PolicyUpdated({ channel: CHANNEL, onHealthFailure: "rollback-and-halt" }))
+  yield* h.send(activate)
+  yield* h.send(completed)
+  yield* h.send({ _tag: "LocalProbeFailureFirst", probeName: probe("web"), mode: "enforce", firstFailedAt: at(30), seq: 0 })
+  yield* h.send({ _tag: "LocalProbeResult", probeName: probe("web"), mode: "enforce", status: "fail", observedAt: at(30), failureReason: "down", subResults: null, seq: 0 })
+  return h
+})
+
 describe("agent reducer", () => {
   it.scoped("a dispatch creates the record with the real hostname and the dispatch's time; each event is queued durably, then the drainer is kicked", () =>
     Effect.gen(function* () {
@@ -180,12 +191,7 @@ describe("agent reducer", () => {
 
   it.scoped("the advance tick fails a host whose enforce probe failed for 120 s, with the channel's cached policy, and fires the rollback", () =>
     Effect.gen(function* () {
-      const h = yield* harness
-      yield* h.input(AgentInput.PolicyUpdated({ channel: CHANNEL, onHealthFailure: "rollback-and-halt" }))
-      yield* h.send(activate)
-      yield* h.send(completed)
-      yield* h.send({ _tag: "LocalProbeFailureFirst", probeName: probe("web"), mode: "enforce", firstFailedAt: at(30), seq: 0 })
-      yield* h.send({ _tag: "LocalProbeResult", probeName: probe("web"), mode: "enforce", status: "fail", observedAt: at(30), failureReason: "down", subResults: null, seq: 0 })
+      const h = yield* failingSoak
       yield* Queue.takeAll(h.activations)
       yield* TestClock.setTime(at(149))
       yield* h.input(AgentInput.AdvanceTick())
@@ -243,12 +249,7 @@ describe("agent reducer", () => {
 
   it.scoped("a rolled-back agent whose CP lost its record re-reports the whole path to Reverted (the CP quarantines the closure again)", () =>
     Effect.gen(function* () {
-      const h = yield* harness
-      yield* h.input(AgentInput.PolicyUpdated({ channel: CHANNEL, onHealthFailure: "rollback-and-halt" }))
-      yield* h.send(activate)
-      yield* h.send(completed)
-      yield* h.send({ _tag: "LocalProbeFailureFirst", probeName: probe("web"), mode: "enforce", firstFailedAt: at(30), seq: 0 })
-      yield* h.send({ _tag: "LocalProbeResult", probeName: probe("web"), mode: "enforce", status: "fail", observedAt: at(30), failureReason: "down", subResults: null, seq: 0 })
+      const h = yield* failingSoak
       yield* h.send({ _tag: "LocalSustainedFailureCrossed", failedAt: at(150), sustainedDurationSecs: 120, failingProbes: ["web"], policyApplied: "rollback-and-halt", seq: 0 })
       yield* h.send({ _tag: "LocalRollbackCompleted", revertedToClosure: PRIOR, exitCode: 0, completedAt: at(160), seq: 0 })
       for (let seq = 1; seq <= 6; seq++) yield* h.outbound.ack(ROLLOUT, seq)
