@@ -10,6 +10,15 @@ import type { HostId } from "../../src/domain/ids.js"
 const h1 = "h1" as HostId
 const h2 = "h2" as HostId
 
+/** Forks `take` and checks it is still waiting after a turn; returns its fiber. */
+const stillWaiting = (take: Effect.Effect<void>) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(take)
+    yield* Effect.yieldNow()
+    expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+    return fiber
+  })
+
 describe("DispatchNotifier", () => {
   it.scoped("a kick wakes the waiters of its host, not another host's", () =>
     Effect.gen(function* () {
@@ -35,10 +44,7 @@ describe("DispatchNotifier", () => {
       yield* notifier.kick(h1)
       yield* notifier.kick(h1)
       yield* take
-      const second = yield* Effect.fork(take)
-      yield* Effect.yieldNow()
-      expect(Option.isNone(yield* Fiber.poll(second))).toBe(true)
-      yield* Fiber.interrupt(second)
+      yield* Fiber.interrupt(yield* stillWaiting(take))
     }).pipe(Effect.provide(DispatchNotifier.layer)))
 
   it.effect("a closed subscription no longer receives kicks, and a kick without waiters is a no-op", () =>
@@ -64,18 +70,13 @@ describe("DispatchNotifier", () => {
           yield* notifier.kick(h1)
           yield* notifier.kick(h1)
           yield* take
-          const second = yield* Effect.fork(take)
-          yield* Effect.yieldNow()
-          expect(Option.isNone(yield* Fiber.poll(second))).toBe(true)
+          const second = yield* stillWaiting(take)
           yield* notifier.kick(h1)
           yield* Fiber.join(second)
           return take
         })
       )
       yield* notifier.kick(h1)
-      const after = yield* Effect.fork(leaked)
-      yield* Effect.yieldNow()
-      expect(Option.isNone(yield* Fiber.poll(after))).toBe(true)
-      yield* Fiber.interrupt(after)
+      yield* Fiber.interrupt(yield* stillWaiting(leaked))
     }).pipe(Effect.provide(DispatchNotifier.layer)))
 })
