@@ -185,7 +185,7 @@ const extrapolated = (hosts: number, mode: Mode, measured: Measured | null): Ben
   return row(
     hosts,
     mode,
-    `not run (${maxStarted.toLocaleString("en")} hosts is the largest started). EXTRAPOLATED linearly from ${measured.hosts.toLocaleString("en")} hosts (×${scale}): start-up ≈ ${startup} s, peak RSS ≈ ${rss} GiB — a lower bound: the CP's dispatch notifier wakes every waiting long-poll on every kick (O(hosts × dispatches))`,
+    `not run (${maxStarted.toLocaleString("en")} hosts is the largest started). EXTRAPOLATED linearly from ${measured.hosts.toLocaleString("en")} hosts (×${scale}): start-up ≈ ${startup} s, peak RSS ≈ ${rss} GiB — linear because, measured at 500–2,000 hosts, each host costs the CP a fixed amount of work (its reports, its long-polls, and its share of every 15 s plan tick, which also logs one gate decision per deferred host: the spec logs DeferDispatch every tick), so the cost is hosts × rollout length; the Effect runtime and GC (~30 % of CPU) dominate, not any one O(hosts²) path`,
     false
   )
 }
