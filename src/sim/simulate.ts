@@ -31,7 +31,7 @@ import { type HostNetwork, makeHostNetwork, makeNetworkRecorder, withNetworkFaul
 import { type Outcome, verifyOutcome } from "./outcome.js"
 import { checkReplay } from "./replay.js"
 import { between } from "./rng.js"
-import { signSampleFleet, type SignedSampleFleet } from "./sampleFleet.js"
+import { type SampleFleetOptions, signSampleFleet, type SignedSampleFleet } from "./sampleFleet.js"
 import { FINISHED, quiesce, type Snapshot, takeSnapshot } from "./snapshot.js"
 import { makeVirtualClock } from "./virtualClock.js"
 import { runScriptedHost } from "./scriptedHost.js"
@@ -59,6 +59,11 @@ export interface SimulateOptions {
   readonly storage?: { readonly _tag: "memory" } | { readonly _tag: "sqlite"; readonly filename: string }
   /** The failing canary's probe fails (default true). */
   readonly failingCanary?: boolean
+  /**
+   * The failing canary's channel policy on a health failure (default `rollback-and-halt`: the
+   * canary is rolled back and its closure quarantined); `halt` leaves it Failed on its target.
+   */
+  readonly onCanaryFailure?: SampleFleetOptions["onCanaryFailure"]
   /** Simulated seconds per clock step (default 5). */
   readonly stepSeconds?: number
   /** Simulated seconds between frames (default 60). */
@@ -176,7 +181,8 @@ export const simulate = (options: SimulateOptions = {}) => {
       channels: options.channels ?? 3,
       hostsPerChannel: options.hostsPerChannel ?? 20,
       waves: options.waves ?? 3,
-      maxInFlight: options.maxInFlight ?? 5
+      maxInFlight: options.maxInFlight ?? 5,
+      ...(options.onCanaryFailure === undefined ? {} : { onCanaryFailure: options.onCanaryFailure })
     })
   )
   const sqlite = options.storage?._tag === "sqlite" ? options.storage.filename : null
