@@ -23,8 +23,13 @@ import type { ManifestSet } from "../planner/types.js"
  *   Converged at `max(at, soakDueAt)`, but only when no dispatch gate would block the host
  *   (`gateBlocks` false); the prior closure is unknown, so the ack records the current one —
  *   a rollback target equal to the running closure is a harmless no-op;
- * - Failed with the prior closure running: the rollback happened but its ack was lost →
- *   RollbackComplete.
+ * - Failed under `rollback-and-halt` with the prior closure running, seen no earlier than the
+ *   failure: the rollback happened but its ack was lost → RollbackComplete.
+ *
+ * Decision (the reference matches the closure alone): under `halt` nothing rolls the host back,
+ * and a heartbeat observed before the failure (a delayed or redelivered one) shows the closure
+ * from before the switch, not a rollback; either used to settle a halted host Reverted and
+ * quarantine its closure (sim, netReorder with a halting canary, seeds 3 and 11).
  */
 export const synthesizeRecovery = (
   record: HostRolloutState,
@@ -34,7 +39,10 @@ export const synthesizeRecovery = (
 ): ReadonlyArray<RemoteEvent> => {
   const seq = record.lastEventSeq
   if (record.state === "Failed") {
-    return record.currentClosureAtDispatch === current && current !== record.targetClosure
+    const rolledBack =
+      record.policyApplied === "rollback-and-halt" && record.failedAt !== null && at >= record.failedAt &&
+      record.currentClosureAtDispatch === current && current !== record.targetClosure
+    return rolledBack
       ? [{ _tag: "RemoteRollbackComplete", revertedToClosure: current, exitCode: 0, completedAt: at, seq: seq + 1 }]
       : []
   }

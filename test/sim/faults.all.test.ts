@@ -1,11 +1,10 @@
 /**
  * The simulator with every fault at once: agent crashes, offline hosts, transient probe failures,
- * deferred switches, CP restarts and every network fault, with the failing canary; over the
- * default "direct" transport, and over "http" with fewer seeds. With a CP
- * database wipe added (and no failing canary) 5 of the first 30 seeds break on bugs outside
- * src/sim (seeds 7, 11, 22, 29: a premature Converged refused for good; seed 26: an ack the
- * wiped CP never dispatched), so that combination is pinned in faults.known.test.ts until they
- * are fixed.
+ * deferred switches, CP restarts and every network fault, with the failing canary under its
+ * channel's `rollback-and-halt` policy, and again under `halt`; over the default "direct"
+ * transport, and over "http" with fewer seeds. The CP database wipe is added in
+ * faults.wipe.all.test.ts (the bugs that combination found are regression tests in
+ * faults.known.test.ts).
  */
 import { describe } from "@effect/vitest"
 import { type Fault, NETWORK_FAULTS, type SimulationResult } from "../../src/sim/index.js"
@@ -19,6 +18,14 @@ describe("simulator: every fault at once", () => {
   scenario({
     name: "all faults but the wipe, failing canary",
     faults: everything,
+    injected
+  })
+  // The canary's channel halts instead: the canary stays Failed on its target, nothing is
+  // quarantined (this found the CP settling a halted host Reverted from a redelivered heartbeat).
+  scenario({
+    name: "all faults but the wipe, halting canary",
+    faults: everything,
+    options: { onCanaryFailure: "halt" },
     injected
   })
   // The same over the CP's full HTTP stack (encoding, guard, authentication, routing), so the wire

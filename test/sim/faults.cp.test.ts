@@ -16,6 +16,14 @@ describe("simulator: control-plane restarts and wipes", () => {
   // Reverted record; the canary's agent re-reports its path to the rebuilt CP, which quarantines
   // the closure again (wipe.quarantine.test.ts has a seed where the wipe comes after the rollback).
   scenario({ name: "CP database wipe (empty storage, rebuilt from heartbeats), failing canary", faults: ["cpWipe"], injected: (r) => r.injected.cpWipes })
+  // Under `halt` the canary stays Failed on its target: a rebuilt CP must learn that from the
+  // agent, never synthesise the host Converged from its running closure.
+  scenario({
+    name: "CP database wipe (empty storage, rebuilt from heartbeats), halting canary",
+    faults: ["cpWipe"],
+    injected: (r) => r.injected.cpWipes,
+    options: { onCanaryFailure: "halt" }
+  })
   scenario({
     name: "CP database wipe (empty storage, rebuilt from heartbeats), no failing canary",
     faults: ["cpWipe"],

@@ -47,4 +47,20 @@ describe("simulator: bugs found by the 200-seed soak", () => {
       expect(result.injected.cpWipes).toBe(1)
       expect({ violations: result.violations, problems: result.outcome.problems }).toEqual({ violations: [], problems: [] })
     }).pipe(Effect.runPromise), 60_000)
+
+  // netReorder with the canary's channel under `halt`, seed 3 (src/cp/recovery.ts). web-01 (the
+  // canary) fails its soak at 12:19:30 under halt and stays on its target; a heartbeat it sent at
+  // 12:16:30, before its dispatch, reporting the prior closure, is delivered again after the
+  // failure. The CP read it as "Failed with the prior closure running: the rollback's ack was
+  // lost", synthesised RollbackComplete (completedAt 12:16:30, before the failure) and settled
+  // the host Reverted with its closure quarantined: a rollback that never happened. Recovery now
+  // infers a rollback only under rollback-and-halt, from a heartbeat observed after the failure.
+  it("regression, netReorder seed 3, halting canary: a redelivered old heartbeat does not settle the halted canary Reverted", () =>
+    Effect.gen(function* () {
+      const result = yield* simulate(small(3, ["netReorder"], { onCanaryFailure: "halt" }))
+      expect(result.injected.network.netReorder).toBeGreaterThan(0)
+      const canary = result.final.records.find((r) => r.hostname === result.fleet.failingCanary.host)
+      expect([canary?.state, canary?.policyApplied, result.final.quarantines.length]).toEqual(["Failed", "halt", 0])
+      expect({ violations: result.violations, problems: result.outcome.problems }).toEqual({ violations: [], problems: [] })
+    }).pipe(Effect.runPromise), 60_000)
 })
