@@ -18,6 +18,9 @@
  *   --sqlite         SQLite storage in a temporary directory instead of memory
  *   --transport T    how agents reach the CP: direct (default: its AgentEndpoint) or http (its
  *                    full HTTP stack, in-process)
+ *   --canary C       the last channel's canary: rollback (default: its probe fails, the channel's
+ *                    policy rolls it back and quarantines its closure), halt (it fails and stays
+ *                    Failed) or healthy (no failing probe)
  *   --quiet          only failing seeds and the summary
  *
  * Invariant: a run's verdict is the simulator's own (violations with their seed and step, the
@@ -30,7 +33,7 @@ import { parseArgs } from "node:util"
 import { Effect } from "effect"
 import { ALL_FAULTS, type Fault, formatDuration, simulate } from "../src/sim/index.js"
 
-const usage = `usage: simulate [--seeds N] [--first-seed S] [--hosts N] [--channels N] [--waves N] [--max-in-flight N] [--faults LIST|all] [--sqlite] [--transport direct|http] [--quiet]
+const usage = `usage: simulate [--seeds N] [--first-seed S] [--hosts N] [--channels N] [--waves N] [--max-in-flight N] [--faults LIST|all] [--sqlite] [--transport direct|http] [--canary rollback|halt|healthy] [--quiet]
 faults: ${ALL_FAULTS.join(", ")}`
 
 const { values } = parseArgs({
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     faults: { type: "string", default: "" },
     sqlite: { type: "boolean", default: false },
     transport: { type: "string", default: "direct" },
+    canary: { type: "string", default: "rollback" },
     quiet: { type: "boolean", default: false }
   }
 })
@@ -61,7 +65,8 @@ const maxInFlight = positive(values["max-in-flight"])
 const requested = values.faults === "all" ? ALL_FAULTS : values.faults.split(",").filter((f) => f.length > 0)
 const unknown = requested.filter((f) => !(ALL_FAULTS as ReadonlyArray<string>).includes(f))
 const transport = values.transport === "http" || values.transport === "direct" ? values.transport : null
-if (transport === null || seeds === null || hostsPerChannel === null || channels === null || waves === null || maxInFlight === null || !Number.isInteger(firstSeed) || unknown.length > 0) {
+const canary = values.canary === "rollback" || values.canary === "halt" || values.canary === "healthy" ? values.canary : null
+if (transport === null || canary === null || seeds === null || hostsPerChannel === null || channels === null || waves === null || maxInFlight === null || !Number.isInteger(firstSeed) || unknown.length > 0) {
   if (unknown.length > 0) console.error(`unknown fault(s): ${unknown.join(", ")}`)
   console.error(usage)
   process.exit(2)
@@ -70,7 +75,7 @@ const faults = requested as ReadonlyArray<Fault>
 
 const pad = (text: string | number, width: number) => String(text).padStart(width)
 console.log(
-  `soak: ${seeds} seeds from ${firstSeed}, ${channels} channels × ${hostsPerChannel} hosts, ${waves} waves, faults: ${faults.length === 0 ? "none" : faults.join(", ")}, storage ${values.sqlite ? "SQLite" : "memory"}, transport ${transport}`
+  `soak: ${seeds} seeds from ${firstSeed}, ${channels} channels × ${hostsPerChannel} hosts, ${waves} waves, faults: ${faults.length === 0 ? "none" : faults.join(", ")}, storage ${values.sqlite ? "SQLite" : "memory"}, transport ${transport}, canary ${canary}`
 )
 if (!values.quiet) console.log(`${pad("seed", 6)}  ${pad("verdict", 7)}  ${pad("violations", 10)}  ${pad("simulated", 9)}  ${pad("events", 6)}  ${pad("wall ms", 7)}  injected`)
 
@@ -88,6 +93,8 @@ const program = Effect.gen(function* () {
       maxInFlight,
       faults,
       transport,
+      failingCanary: canary !== "healthy",
+      onCanaryFailure: canary === "halt" ? "halt" : "rollback-and-halt",
       storage: dir === null ? { _tag: "memory" } : { _tag: "sqlite", filename: join(dir, "cp.db") }
     }).pipe(Effect.ensuring(Effect.sync(() => dir !== null && rmSync(dir, { recursive: true, force: true }))))
     const wall = performance.now() - started

@@ -47,7 +47,7 @@ export {
   REBOOT_SECONDS,
   TRANSIENT_FAILURE_SECONDS
 } from "./faults.js"
-export { checkLog, checkStep, type LogCheckOptions, type StepCheckOptions, type Violation } from "./invariants.js"
+export { answersEarlierStorage, checkLog, checkStep, type LogCheckOptions, type StepCheckOptions, type Violation } from "./invariants.js"
 export { type CpProcess, type EpochData, makeCpProcess, type SimCpServices } from "./cpProcess.js"
 export { type DispatchObservation, observeDispatches } from "./observer.js"
 export {

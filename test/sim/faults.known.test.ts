@@ -8,8 +8,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { type Fault, NETWORK_FAULTS, simulate } from "../../src/sim/index.js"
-import { answersEarlierStorage } from "../../src/sim/invariants.js"
+import { answersEarlierStorage, type Fault, NETWORK_FAULTS, simulate } from "../../src/sim/index.js"
 import { small } from "./support.js"
 
 // Fixed since they were found, kept as regression tests with the seeds that found them (each
