@@ -16,7 +16,7 @@ import type { ChannelId, ClosureHash, HostId, RolloutId } from "../domain/ids.js
 import { toSnapshot } from "../domain/snapshot.js"
 import type { Timestamp } from "../domain/time.js"
 import { step } from "../machine/host.js"
-import { evaluateForDispatch } from "../planner/evaluate.js"
+import { evaluateForRecovery } from "../planner/evaluate.js"
 import { makeGateContext } from "../planner/context.js"
 import { advanceCurrentWaves, buildFleetState, type ProbeFailureRow } from "../planner/fleetState.js"
 import { prepareManifestSet } from "../planner/manifestIndex.js"
@@ -200,12 +200,16 @@ export const layer = (
           return HostEventOutcome.Applied({ state: next.state })
         })
 
-      /** Whether a gate would block this Pending record now (for the Pending → Converged recovery). */
+      /**
+       * Whether a gate would block this Pending record now (for the Pending → Converged recovery):
+       * every gate but the disruption budget, which that recovery never occupies (see
+       * `evaluateForRecovery` for the decision).
+       */
       const gateBlocks = (ctx: GateContext, fleetState: FleetState, rolloutId: RolloutId, host: HostId) => {
         const summary = fleetState.rollouts.get(rolloutId)
         const record = fleetState.hostStates.get(rolloutId)?.get(host)
         if (summary === undefined || record === undefined) return true
-        return evaluateForDispatch(ctx, { rolloutId, host, targetClosure: record.targetClosure, channel: summary.channel }, new Map()) !== null
+        return evaluateForRecovery(ctx, { rolloutId, host, targetClosure: record.targetClosure, channel: summary.channel }) !== null
       }
 
       /** Runs the recovery synthesis for one record; `true` when it brought the record forward. */

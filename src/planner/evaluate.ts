@@ -4,7 +4,8 @@
  *
  * Invariant: the order is quarantine → channel edges → wave promotion → host edges → disruption
  * budget → compliance wave, and `evaluateForDispatch` returns exactly the first non-null verdict
- * of `gateVerdicts`.
+ * of `gateVerdicts`; `evaluateForRecovery` returns the first non-null one among all but the
+ * disruption budget.
  */
 import type { GateCheck, GateContext } from "./context.js"
 import type { GateBlock } from "./gateBlock.js"
@@ -39,6 +40,33 @@ export interface GateVerdict {
 export const evaluateForDispatch = (ctx: GateContext, candidate: DispatchCandidate, tickDispatched: TickDispatched): GateBlock | null => {
   for (const gate of GATES) {
     const block = gate.check(ctx, candidate, tickDispatched)
+    if (block !== null) return block
+  }
+  return null
+}
+
+/** An empty per-tick accumulator: recovery runs outside a planning tick. */
+const NOTHING_DISPATCHED: TickDispatched = new Map()
+
+/**
+ * The gates' first block on recording a host that already runs its target, idle, as Converged
+ * (the CP's heartbeat recovery of a Pending record, cp/recovery.ts), null when none blocks: every
+ * gate but the disruption budget, with nothing dispatched this tick.
+ *
+ * Decision (the reference synthesises ungated; this engine consults the gates, so a host is not
+ * recorded as having taken a target its quarantine, channel, wave, host edges or compliance wave
+ * hold back): the budget limits hosts in flight, and this recovery moves the record from Pending
+ * to Converged in one transaction, never in flight. Consulting the budget there is what broke it
+ * (sim all faults + wipe, seed 20): after a wipe the rebuilt CP held a host Pending that had
+ * converged on the earlier storage; when the host's heartbeat came, another host was soaking, so
+ * the budget blocked its recovery, the agent re-reported its transitions instead, the CP refused
+ * the old Converged (dated before the rebuilt CP's own soak deadline) and held the host Soaking
+ * until it re-soaked: 2 hosts in flight on a budget of 1 for 430 s.
+ */
+export const evaluateForRecovery = (ctx: GateContext, candidate: DispatchCandidate): GateBlock | null => {
+  for (const gate of GATES) {
+    if (gate.name === "disruption_budget") continue
+    const block = gate.check(ctx, candidate, NOTHING_DISPATCHED)
     if (block !== null) return block
   }
   return null
