@@ -7,7 +7,9 @@
  * running its target Converged. The agent re-reported its transitions instead, the CP refused its
  * old Converged (dated before the rebuilt CP's soak deadline) and held infra-01 Soaking until it
  * soaked again: 2 hosts in flight on a budget of 1 (t+740 s to t+1165 s). That recovery now
- * consults every gate but the budget (planner/evaluate.ts, `evaluateForRecovery`).
+ * consults every gate but the budget (planner/evaluate.ts, `evaluateForRecovery`). Seeds 45 and 57
+ * broke the same way (infra-01's recovery held back by the budget alone; 2 in flight from t+645 s
+ * and t+700 s).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -27,4 +29,5 @@ describe("simulator: every fault at once with the CP wipe", () => {
   it.live("seed 20, failing canary: no host recovered from the wiped storage is held in flight past the budget", () => clean(20), 60_000)
   it.live("seed 20, no failing canary", () => clean(20, { failingCanary: false }), 60_000)
   it.live("seed 20, halting canary", () => clean(20, { onCanaryFailure: "halt" }), 60_000)
+  it.live("seeds 45 and 57, failing canary: the same budget-held recovery", () => Effect.zipRight(clean(45), clean(57)), 60_000)
 })
