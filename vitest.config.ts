@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os"
 import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 
@@ -15,6 +16,10 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    pool: "forks"
+    pool: "forks",
+    // Every core, at least two: vitest's default (cores - 1) runs one worker on a 2-core machine,
+    // and the simulator's scenario files (test/sim, 200 seeds each in CI) are CPU-bound and independent.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    minWorkers: 1
   }
 })
