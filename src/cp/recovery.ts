@@ -20,8 +20,8 @@ import type { ManifestSet } from "../planner/types.js"
  * - Activating or Deferred at the target: the agent restarted mid-activation or rebooted after a
  *   deferral → ActivationCompleted;
  * - Pending at the target (the CP database was wiped): DispatchAck, ActivationCompleted and
- *   Converged at `max(at, soakDueAt)`, but only when no dispatch gate would block the host
- *   (`gateBlocks` false); the prior closure is unknown, so the ack records the current one —
+ *   Converged at `max(at, soakDueAt)`, but only when no gate but the disruption budget would
+ *   block the host (`gateBlocks` false; see `evaluateForRecovery`); the prior closure is unknown, so the ack records the current one —
  *   a rollback target equal to the running closure is a harmless no-op;
  * - Failed under `rollback-and-halt` with the prior closure running, seen no earlier than the
  *   failure: the rollback happened but its ack was lost → RollbackComplete.

@@ -7,12 +7,7 @@
  * faults.known.test.ts).
  */
 import { describe } from "@effect/vitest"
-import { type Fault, NETWORK_FAULTS, type SimulationResult } from "../../src/sim/index.js"
-import { HTTP_SEEDS, networkInjected, scenario } from "./support.js"
-
-const everything: ReadonlyArray<Fault> = ["agentCrash", "offline", "transientProbe", "deferred", "cpRestart", ...NETWORK_FAULTS]
-const injected = (r: SimulationResult) =>
-  r.injected.crashes + r.injected.offline + r.injected.transientProbes + r.injected.deferredReboots + r.injected.cpRestarts + networkInjected(r)
+import { anyInjected as injected, EVERY_FAULT_BUT_WIPE as everything, HTTP_SEEDS, scenario } from "./support.js"
 
 describe("simulator: every fault at once", () => {
   scenario({

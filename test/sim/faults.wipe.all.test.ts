@@ -1,5 +1,6 @@
 /**
- * The simulator with every fault at once and the CP database wipe: regression seeds.
+ * The simulator with every fault at once and the CP database wipe: the scenario (each canary
+ * policy) and the regression seeds it found.
  *
  * Seed 20 (budget 1): after the wipe the rebuilt CP held infra-01 Pending, though it had converged
  * on the wiped storage; infra-02, dispatched before the wipe, was soaking when infra-01's
@@ -13,10 +14,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { type Fault, NETWORK_FAULTS, simulate, type SimulateOptions } from "../../src/sim/index.js"
-import { small } from "./support.js"
+import { type Fault, simulate, type SimulateOptions } from "../../src/sim/index.js"
+import { anyInjected as injected, EVERY_FAULT_BUT_WIPE, scenario, small } from "./support.js"
 
-const everything: ReadonlyArray<Fault> = ["agentCrash", "offline", "transientProbe", "deferred", "cpRestart", "cpWipe", ...NETWORK_FAULTS]
+const everything: ReadonlyArray<Fault> = [...EVERY_FAULT_BUT_WIPE, "cpWipe"]
 
 const clean = (seed: number, extra: Partial<SimulateOptions> = {}) =>
   Effect.gen(function* () {
@@ -26,6 +27,9 @@ const clean = (seed: number, extra: Partial<SimulateOptions> = {}) =>
   })
 
 describe("simulator: every fault at once with the CP wipe", () => {
+  scenario({ name: "every fault with the wipe, failing canary", faults: everything, injected })
+  scenario({ name: "every fault with the wipe, halting canary", faults: everything, injected, options: { onCanaryFailure: "halt" } })
+  scenario({ name: "every fault with the wipe, no failing canary", faults: everything, injected, options: { failingCanary: false } })
   it.live("seed 20, failing canary: no host recovered from the wiped storage is held in flight past the budget", () => clean(20), 60_000)
   it.live("seed 20, no failing canary", () => clean(20, { failingCanary: false }), 60_000)
   it.live("seed 20, halting canary", () => clean(20, { onCanaryFailure: "halt" }), 60_000)

@@ -6,7 +6,7 @@
  */
 import { expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { type Fault, simulate, type SimulateOptions, type SimulationResult } from "../../src/sim/index.js"
+import { type Fault, NETWORK_FAULTS, simulate, type SimulateOptions, type SimulationResult } from "../../src/sim/index.js"
 
 /** Whether `CI` says this is a CI run (set, and not "0" or "false"). */
 const inCi = (ci: string | undefined) => ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false"
@@ -77,3 +77,10 @@ export const scenario = ({ faults, injected, knownBroken = [], name, options, se
 
 /** Requests hit by any network fault in a run. */
 export const networkInjected = (result: SimulationResult): number => Object.values(result.injected.network).reduce((a, b) => a + b, 0)
+
+/** Every fault but the CP database wipe (faults.all); faults.wipe.all adds the wipe. */
+export const EVERY_FAULT_BUT_WIPE: ReadonlyArray<Fault> = ["agentCrash", "offline", "transientProbe", "deferred", "cpRestart", ...NETWORK_FAULTS]
+
+/** Faults of every kind injected in a run (for the scenarios with several faults at once). */
+export const anyInjected = (r: SimulationResult): number =>
+  r.injected.crashes + r.injected.offline + r.injected.transientProbes + r.injected.deferredReboots + r.injected.cpRestarts + r.injected.cpWipes + networkInjected(r)
