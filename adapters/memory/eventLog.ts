@@ -3,7 +3,8 @@
  * `Storage.transaction` covers it.
  *
  * Invariants: payloads are stored as the JSON round-trip of what was given (the same value the
- * SQLite adapter would read back; plain data is copied without the JSON text, strings shared); a batch with one unencodable payload writes nothing; an agent
+ * SQLite adapter would read back; plain data is copied without the JSON text, strings shared, and
+ * deep-frozen plain data is kept as is, since nobody can change it); a batch with one unencodable payload writes nothing; an agent
  * event key is stored at most once.
  */
 import { Effect, Either, HashSet, Option, Schema } from "effect"
@@ -66,8 +67,43 @@ const plainCopy = (value: unknown, depth: number): unknown => {
   }
 }
 
-/** The JSON round trip of a payload, or why it is not JSON. */
+/**
+ * Whether `value` is deep-frozen plain JSON data that its own JSON round trip would reproduce
+ * (no -0, no non-finite number, no undefined or function member, no toJSON, not too deep).
+ * Nobody can change such a value, so storing it as is cannot be told from storing a copy.
+ */
+const isFrozenPlain = (value: unknown, depth: number): boolean => {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0)
+    case "object": {
+      if (value === null) return true
+      if (depth > 64 || !Object.isFrozen(value)) return false
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isFrozenPlain(item, depth + 1)) return false
+        return true
+      }
+      const proto: unknown = Object.getPrototypeOf(value)
+      if ((proto !== Object.prototype && proto !== null) || "toJSON" in value) return false
+      for (const key of Object.keys(value)) if (!isFrozenPlain((value as Record<string, unknown>)[key], depth + 1)) return false
+      return true
+    }
+    default:
+      return false
+  }
+}
+
+/**
+ * The JSON round trip of a payload, or why it is not JSON. A deep-frozen plain payload is kept
+ * as is: the CP logs every DeferDispatch of a host with one shared frozen payload per decision
+ * (src/cp/auditEntries.ts), and a copy per entry held ~2,000 payloads per plan tick of a
+ * 2,000-host canary wave.
+ */
 const roundTrip = (payload: unknown): Either.Either<unknown, { readonly message: string }> => {
+  if (typeof payload === "object" && payload !== null && isFrozenPlain(payload, 0)) return Either.right(payload)
   try {
     return Either.right(plainCopy(payload, 0))
   } catch (error) {

@@ -19,7 +19,7 @@ import type { OpenRollout, PlanAction, QueueDispatch } from "../planner/actions.
 import { computeSoakDueAt } from "../planner/soak.js"
 import type { StorageError } from "../ports/errors.js"
 import { ACTIVE_ROLLOUT_STATES, type ProbeFailure, Storage } from "../ports/storage.js"
-import { agentEventEntry, effectEntry, planActionEntry, rolloutEventEntry } from "./auditEntries.js"
+import { agentEventEntry, type DeferEntries, effectEntry, planActionEntry, rolloutEventEntry } from "./auditEntries.js"
 import type { Journal } from "./journal.js"
 import { resolvePolicy, type VerifiedManifests } from "./manifests.js"
 import { DispatchNotifier } from "./notifier.js"
@@ -34,6 +34,8 @@ export interface ApplyContext {
   readonly manifests: VerifiedManifests
   /** Called after commit when a quarantine was inserted, to keep the in-memory set in step. */
   readonly onQuarantined: (channel: ChannelId, closure: ClosureHash) => Effect.Effect<void>
+  /** The CP's gate-decision entries, each decision's payload encoded once (see {@link DeferEntries}). */
+  readonly deferEntries: DeferEntries
 }
 
 type Deps = Storage | DispatchNotifier
@@ -245,7 +247,7 @@ export const applyPlanAction = (ctx: ApplyContext, action: PlanAction): Effect.E
       return queueDispatch(ctx, action)
     case "DeferDispatch":
       return Effect.sync(() => {
-        ctx.journal.deferredEntries.push(planActionEntry(ctx.now, action))
+        ctx.journal.deferredEntries.push(ctx.deferEntries.entry(ctx.now, action))
       })
   }
 }

@@ -10,7 +10,8 @@ import { OutboundAgentEvent } from "../domain/agentEvent.js"
 import type { HostId, RolloutId } from "../domain/ids.js"
 import { RolloutEvent } from "../domain/rollout.js"
 import type { Timestamp } from "../domain/time.js"
-import { PlanAction } from "../planner/actions.js"
+import { type DeferDispatch, PlanAction } from "../planner/actions.js"
+import type { GateBlock } from "../planner/gateBlock.js"
 import type { EventLogEntry, EventLogKind } from "../ports/eventLog.js"
 
 const encodeAgentEvent = Schema.encodeSync(OutboundAgentEvent)
@@ -56,3 +57,58 @@ export const effectEntry = (
   effect: string,
   fields: Record<string, unknown>
 ): EventLogEntry => entry("effect", at, rolloutId, host, { effect, ...fields })
+
+/** The gate-decision payload of a deferral: what {@link planActionEntry} logs for it. */
+const deferPayload = (action: DeferDispatch): unknown => deepFreeze(planActionEntry(0 as Timestamp, action).payload)
+
+const deepFreeze = <T>(value: T): T => {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/** Whether two gate blocks carry the same fields (blocks are flat: a tag and primitive fields). */
+const sameBlock = (a: GateBlock, b: GateBlock): boolean => {
+  if (a._tag !== b._tag) return false
+  const x = a as unknown as Readonly<Record<string, unknown>>
+  const y = b as unknown as Readonly<Record<string, unknown>>
+  for (const key in x) if (x[key] !== y[key]) return false
+  for (const key in y) if (!(key in x)) return false
+  return true
+}
+
+/**
+ * Gate-decision entries of DeferDispatch actions with their payloads encoded once per (host,
+ * decision): the spec logs a deferral every plan tick (A15: no debouncing), so a host waiting
+ * behind a wave is logged with the same payload tick after tick — a 2,000-host canary wave logs
+ * ~2,000 per 15 s tick. Encoding each one through the PlanAction schema was ~9 % of a 2k-host
+ * scale run's CPU (bench/suites/sim.ts, measured by not logging them at all), and each entry held
+ * its own copy of the payload. The payload is the one {@link planActionEntry} builds, deep-frozen
+ * so every entry of the same decision can share it (the memory event log stores a frozen plain
+ * payload as is). One per CP (the reducer's); it keeps the latest decision per host.
+ */
+export interface DeferEntries {
+  /** The entry of `action` at `at`, identical to `planActionEntry(at, action)`. */
+  readonly entry: (at: Timestamp, action: DeferDispatch) => EventLogEntry
+}
+
+/** A new, empty {@link DeferEntries} (owned by one fiber: the reducer's). */
+export const makeDeferEntries = (): DeferEntries => {
+  const latest = new Map<HostId, { readonly action: DeferDispatch; readonly payload: unknown }>()
+  return {
+    entry: (at, action) => {
+      const cached = latest.get(action.host)
+      const hit =
+        cached !== undefined &&
+        cached.action.rollout === action.rollout &&
+        cached.action.gate === action.gate &&
+        cached.action.reason === action.reason &&
+        sameBlock(cached.action.block, action.block)
+      const payload = hit ? cached.payload : deferPayload(action)
+      if (!hit) latest.set(action.host, { action, payload })
+      return entry("gate_decision", at, action.rollout, action.host, payload)
+    }
+  }
+}

@@ -27,6 +27,7 @@ import type { StorageError } from "../ports/errors.js"
 import { EventLog } from "../ports/eventLog.js"
 import { Storage, type StorageService } from "../ports/storage.js"
 import { type ApplyContext, applyHostEffect, applyPlanAction, processRolloutEvent } from "./applier.js"
+import { makeDeferEntries } from "./auditEntries.js"
 import { EventLogWriter } from "./eventLogWriter.js"
 import { makeRecordCache } from "./recordCache.js"
 import { HostEventOutcome, type HeartbeatReply, ReducerInput } from "./input.js"
@@ -145,6 +146,8 @@ export const layer = (
         lastReportedClosure,
         lastPlanAt: null
       })
+      // Gate-decision payloads, encoded once per (host, decision): see DeferEntries.
+      const deferEntries = makeDeferEntries()
       /** The applier's services (the cached Storage, the notifier), provided once per transaction body. */
       const provide = <A, E>(eff: Effect.Effect<A, E, Storage | DispatchNotifier>) =>
         eff.pipe(Effect.provideService(Storage, storage), Effect.provideService(DispatchNotifier, notifier))
@@ -153,6 +156,7 @@ export const layer = (
         now,
         journal,
         manifests,
+        deferEntries,
         onQuarantined: (channel, closure) => Ref.update(stateRef, (s) => ({ ...s, quarantines: addQuarantine(s.quarantines, channel, closure) }))
       })
 
