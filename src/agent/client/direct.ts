@@ -27,12 +27,15 @@ import { toCpError } from "./fleetClient.js"
 export const makeDirectClient = (host: HostId, endpoint: Effect.Effect<AgentEndpointService, CpError>): ControlPlaneClientService => {
   const call = <A, E>(method: (endpoint: AgentEndpointService) => Effect.Effect<A, E>): Effect.Effect<A, CpError> =>
     Effect.flatMap(endpoint, (e) => Effect.zipRight(e.readiness, method(e)).pipe(Effect.mapError(toCpError)))
+  // Plain methods, no Effect.fn span: a direct call is an in-process function call, made ~15
+  // times per host in a scale run (bench/suites/sim.ts), and a span per call (plus Effect.fn's
+  // call-site capture) cost more than the call itself. The endpoint's own work is unchanged.
   return {
-    postEvent: Effect.fn("ControlPlaneClient.postEvent")((envelope: AgentEventEnvelope) => call((e) => e.postEvent(host, envelope))),
-    heartbeat: Effect.fn("ControlPlaneClient.heartbeat")((request: HeartbeatRequest) => call((e) => e.heartbeat(host, request))),
-    pollDispatch: Effect.fn("ControlPlaneClient.pollDispatch")((waitSeconds: number) => call((e) => e.pollDispatch(host, waitSeconds))),
-    rolloutManifest: Effect.fn("ControlPlaneClient.rolloutManifest")((rolloutId: RolloutId) => call((e) => e.rolloutManifest(rolloutId))),
-    fleetResolved: call((e) => e.fleetResolved).pipe(Effect.withSpan("ControlPlaneClient.fleetResolved"))
+    postEvent: (envelope: AgentEventEnvelope) => call((e) => e.postEvent(host, envelope)),
+    heartbeat: (request: HeartbeatRequest) => call((e) => e.heartbeat(host, request)),
+    pollDispatch: (waitSeconds: number) => call((e) => e.pollDispatch(host, waitSeconds)),
+    rolloutManifest: (rolloutId: RolloutId) => call((e) => e.rolloutManifest(rolloutId)),
+    fleetResolved: call((e) => e.fleetResolved)
   } satisfies ControlPlaneClientService
 }
 
