@@ -50,16 +50,38 @@ export const makeRecordCache = (storage: StorageService): RecordCache => {
   const byHost = new Map<HostId, Map<RolloutId, HostRolloutState>>()
   // True once every stored record is cached (an allHostRecords read), until a reset or a prune.
   let complete = false
+  // Per rollout, its cached records in hostname order and each host's index there, built on the
+  // first ordered read and kept in step by `remember` (a known host's record is replaced in place;
+  // a new host drops the order, rebuilt on the next read). Without it every ordered read sorted
+  // the rollout's records by hostname: the reducer reads a rollout's records on every Converged
+  // event, which made a rollout O(n² log n) string comparisons (~1.3 billion at 10,000 hosts).
+  const ordered = new Map<RolloutId, { readonly records: Array<HostRolloutState>; readonly index: Map<HostId, number> }>()
   const remember = (record: HostRolloutState): void => {
     const hosts = byRollout.get(record.rolloutId)
     if (hosts === undefined) byRollout.set(record.rolloutId, new Map([[record.hostname, record]]))
     else hosts.set(record.hostname, record)
+    const order = ordered.get(record.rolloutId)
+    if (order !== undefined) {
+      const at = order.index.get(record.hostname)
+      if (at === undefined) ordered.delete(record.rolloutId)
+      else order.records[at] = record
+    }
     const rolloutsOfHost = byHost.get(record.hostname)
     if (rolloutsOfHost === undefined) byHost.set(record.hostname, new Map([[record.rolloutId, record]]))
     else rolloutsOfHost.set(record.rolloutId, record)
   }
   const rememberAll = (records: ReadonlyArray<HostRolloutState>): void => {
     for (const record of records) remember(record)
+  }
+  /** A copy of `rolloutId`'s cached records in hostname order. */
+  const inHostOrder = (rolloutId: RolloutId): Array<HostRolloutState> => {
+    let order = ordered.get(rolloutId)
+    if (order === undefined) {
+      const records = sortedBy(Array.from(byRollout.get(rolloutId)?.values() ?? []), (r) => r.hostname)
+      order = { records, index: new Map(records.map((r, i) => [r.hostname, i])) }
+      ordered.set(rolloutId, order)
+    }
+    return order.records.slice()
   }
   const rollouts = new Map<RolloutId, RolloutRecord>()
   const forgetRollout = (rolloutId: RolloutId) => Effect.sync(() => rollouts.delete(rolloutId))
@@ -72,6 +94,7 @@ export const makeRecordCache = (storage: StorageService): RecordCache => {
   const clear = Effect.sync(() => {
     byRollout.clear()
     byHost.clear()
+    ordered.clear()
     rollouts.clear()
     pending.clear()
     complete = false
@@ -136,7 +159,7 @@ export const makeRecordCache = (storage: StorageService): RecordCache => {
       hostRecordsForRollout: (rolloutId) =>
         Effect.suspend(() =>
           complete
-            ? Effect.succeed(sortedBy(Array.from(byRollout.get(rolloutId)?.values() ?? []), (r) => r.hostname))
+            ? Effect.succeed(inHostOrder(rolloutId))
             : Effect.tap(after(storage.hostRecordsForRollout(rolloutId)), rememberAll)
         ),
       activeHostRecordsForHost: (hostname) =>
@@ -152,7 +175,7 @@ export const makeRecordCache = (storage: StorageService): RecordCache => {
         ),
       allHostRecords: Effect.suspend(() =>
         complete
-          ? Effect.succeed(Array.from(byRollout.keys()).sort(compareText).flatMap((r) => sortedBy(Array.from(byRollout.get(r)?.values() ?? []), (x) => x.hostname)))
+          ? Effect.succeed(Array.from(byRollout.keys()).sort(compareText).flatMap(inHostOrder))
           : Effect.tap(after(storage.allHostRecords), (records) => {
               rememberAll(records)
               complete = true
