@@ -50,6 +50,17 @@ export const makeHostRecordOps = (db: MemoryDb<CpState>): HostRecordOps => ({
         onSome: (hosts) => Array.from(HashMap.values(hosts)).sort(byHostname)
       })
     ),
+  hostRecordCounts: (rolloutId: RolloutId) =>
+    db.read((s) =>
+      Option.match(HashMap.get(s.hostRecords, rolloutId), {
+        onNone: () => ({ total: 0, converged: 0 }),
+        onSome: (hosts) => {
+          let converged = 0
+          for (const r of HashMap.values(hosts)) if (r.state === "Converged") converged++
+          return { total: HashMap.size(hosts), converged }
+        }
+      })
+    ),
   activeHostRecordsForHost: (hostname: HostId) =>
     db.read((s) =>
       Array.from(HashMap.values(s.hostRecords))

@@ -73,6 +73,18 @@ export const makeHostRecordOps = (sql: SqlClient.SqlClient, t: CpTables): HostRe
     hostRecordsForRollout: Effect.fn("Storage.hostRecordsForRollout")((rolloutId: RolloutId) =>
       selectHosts("Storage.hostRecordsForRollout", "WHERE rollout_id = ?", [rolloutId], "hostname")
     ),
+    hostRecordCounts: Effect.fn("Storage.hostRecordCounts")((rolloutId: RolloutId) =>
+      Effect.map(
+        query(
+          sql,
+          "Storage.hostRecordCounts",
+          HRR,
+          `SELECT COUNT(*) AS total, COUNT(CASE WHEN state = 'Converged' THEN 1 END) AS converged FROM ${t.hostRecords} WHERE rollout_id = ?`,
+          [rolloutId]
+        ),
+        (rows) => ({ total: Number(rows[0]?.["total"] ?? 0), converged: Number(rows[0]?.["converged"] ?? 0) })
+      )
+    ),
     activeHostRecordsForHost: Effect.fn("Storage.activeHostRecordsForHost")((hostname: HostId) =>
       selectHosts(
         "Storage.activeHostRecordsForHost",

@@ -9,8 +9,8 @@
  * Invariants: only the reducer fiber uses the wrapper, and the reducer is the only writer of host
  * records (invariant 1), so a cached record is the stored one or this transaction's newer write;
  * once it has read every record (`allHostRecords`, which every plan tick does), it holds the whole
- * table and answers every host-record read from memory (by rollout, by host, all, or "none"),
- * until a reset or a prune.
+ * table and answers every host-record read from memory (by rollout, by host, all, "none", and a
+ * rollout's counts), until a reset or a prune.
  * Outside a transaction every write reaches Storage at once (write-through). Inside one (opened
  * through this wrapper), host-record writes wait in a pending set — the latest per (rollout,
  * host) — that is written, in the same transaction, before ANY other call reaches the wrapped
@@ -56,8 +56,16 @@ export const makeRecordCache = (storage: StorageService): RecordCache => {
   // the rollout's records by hostname: the reducer reads a rollout's records on every Converged
   // event, which made a rollout O(n² log n) string comparisons (~1.3 billion at 10,000 hosts).
   const ordered = new Map<RolloutId, { readonly records: Array<HostRolloutState>; readonly index: Map<HostId, number> }>()
+  // Per rollout, how many of its cached records are Converged, kept in step by `remember` (a
+  // rollout's total is its `byRollout` entry's size). Once the cache is complete these answer
+  // `hostRecordCounts` in O(1): the reducer asks on every Converged event whether the whole rollout
+  // has converged, which reading the rollout's records made O(n) copies per event.
+  const convergedCount = new Map<RolloutId, number>()
   const remember = (record: HostRolloutState): void => {
     const hosts = byRollout.get(record.rolloutId)
+    const previous = hosts?.get(record.hostname)
+    const delta = (record.state === "Converged" ? 1 : 0) - (previous?.state === "Converged" ? 1 : 0)
+    if (delta !== 0) convergedCount.set(record.rolloutId, (convergedCount.get(record.rolloutId) ?? 0) + delta)
     if (hosts === undefined) byRollout.set(record.rolloutId, new Map([[record.hostname, record]]))
     else hosts.set(record.hostname, record)
     const order = ordered.get(record.rolloutId)
@@ -95,6 +103,7 @@ export const makeRecordCache = (storage: StorageService): RecordCache => {
     byRollout.clear()
     byHost.clear()
     ordered.clear()
+    convergedCount.clear()
     rollouts.clear()
     pending.clear()
     complete = false
@@ -161,6 +170,12 @@ export const makeRecordCache = (storage: StorageService): RecordCache => {
           complete
             ? Effect.succeed(inHostOrder(rolloutId))
             : Effect.tap(after(storage.hostRecordsForRollout(rolloutId)), rememberAll)
+        ),
+      hostRecordCounts: (rolloutId) =>
+        Effect.suspend(() =>
+          complete
+            ? Effect.succeed({ total: byRollout.get(rolloutId)?.size ?? 0, converged: convergedCount.get(rolloutId) ?? 0 })
+            : after(storage.hostRecordCounts(rolloutId))
         ),
       activeHostRecordsForHost: (hostname) =>
         Effect.suspend(() =>

@@ -195,8 +195,8 @@ export const layer = (
           if (next.state !== record.state) {
             yield* processRolloutEvent(ctx, rolloutId, { _tag: "HostStateChanged", rolloutId, hostId: host, from: record.state, to: next.state, at: now })
             if (next.state === "Converged") {
-              const all = yield* storage.hostRecordsForRollout(rolloutId)
-              if (all.length > 0 && all.every((r) => r.state === "Converged")) {
+              const counts = yield* storage.hostRecordCounts(rolloutId)
+              if (counts.total > 0 && counts.converged === counts.total) {
                 yield* processRolloutEvent(ctx, rolloutId, { _tag: "RolloutTerminal", rolloutId, at: now })
               }
             }

@@ -108,6 +108,14 @@ export interface RolloutFilter {
   readonly states?: ReadonlyArray<RolloutState>
 }
 
+/** A rollout's record counts (see `hostRecordCounts`). */
+export interface HostRecordCounts {
+  /** Records of the rollout. */
+  readonly total: number
+  /** Those in the Converged state. */
+  readonly converged: number
+}
+
 /** Host rollout records: one per (rollout, host), the CP mirror of each agent's state. */
 export interface HostRecordStore {
   /** The record of one host in one rollout. */
@@ -118,6 +126,11 @@ export interface HostRecordStore {
   readonly upsertHostRecords: (records: ReadonlyArray<HostRolloutState>) => Effect.Effect<void, StorageError>
   /** Every record of a rollout, ordered by hostname. */
   readonly hostRecordsForRollout: (rolloutId: RolloutId) => Effect.Effect<ReadonlyArray<HostRolloutState>, StorageError>
+  /**
+   * How many records a rollout has, and how many of them are Converged (zeros for an unknown
+   * rollout): the reducer's "has every host converged?" check, without reading the records.
+   */
+  readonly hostRecordCounts: (rolloutId: RolloutId) => Effect.Effect<HostRecordCounts, StorageError>
   /** The host's records in {@link ACTIVE_HOST_STATES}, ordered by rollout id (primary-key order). */
   readonly activeHostRecordsForHost: (hostname: HostId) => Effect.Effect<ReadonlyArray<HostRolloutState>, StorageError>
   /** Every record, ordered by (rollout id, hostname). */

@@ -11,6 +11,7 @@ import { HostRolloutState, type HostState } from "../../src/domain/index.js"
 import type { StorageError } from "../../src/ports/errors.js"
 import { EventLog } from "../../src/ports/eventLog.js"
 import { ACTIVE_ROLLOUT_STATES, markRolloutTerminal, Storage, supersedeRollout } from "../../src/ports/storage.js"
+import { makeRecordCache } from "../../src/cp/recordCache.js"
 import { agentEntry, at, closure, fresh, freshChannel, freshHost, openRollout, pending, T0 } from "./fixtures.js"
 
 /** Runs the Storage conformance tests against `layer` (which must also provide EventLog). */
@@ -124,6 +125,62 @@ export const storageConformance = (name: string, layer: Layer.Layer<Storage | Ev
         expect(yield* storage.hostRecordsForRollout(rolloutId)).toEqual([])
         yield* storage.upsertHostRecords(good)
         expect((yield* storage.hostRecordsForRollout(rolloutId)).length).toBe(300)
+      })
+    )
+
+    it.effect("hostRecordCounts: a rollout's records and its Converged ones, kept in step by upserts; zeros for an unknown rollout", () =>
+      Effect.gen(function* () {
+        const storage = yield* Storage
+        const rolloutId = yield* openRollout()
+        const other = yield* openRollout()
+        expect(yield* storage.hostRecordCounts(rolloutId)).toEqual({ total: 0, converged: 0 })
+        expect(yield* storage.hostRecordCounts(`${freshChannel()}@nope` as never)).toEqual({ total: 0, converged: 0 })
+        const states: ReadonlyArray<HostState> = ["Pending", "Converged", "Soaking", "Converged", "Failed"]
+        const records = states.map((state) => ({ ...pending(rolloutId), state }))
+        yield* storage.upsertHostRecords(records)
+        yield* storage.upsertHostRecord({ ...pending(other), state: "Converged" })
+        expect(yield* storage.hostRecordCounts(rolloutId)).toEqual({ total: 5, converged: 2 })
+        expect(yield* storage.hostRecordCounts(other)).toEqual({ total: 1, converged: 1 })
+        yield* storage.upsertHostRecord({ ...records[0]!, state: "Converged" })
+        yield* storage.upsertHostRecord({ ...records[1]!, state: "Reverted" })
+        yield* storage.upsertHostRecords([{ ...records[2]!, state: "Converged" }, { ...records[2]!, state: "Converged" }])
+        expect(yield* storage.hostRecordCounts(rolloutId)).toEqual({ total: 5, converged: 3 })
+      })
+    )
+
+    it.effect("hostRecordCounts through the reducer's record cache agree with the adapter's, before and once it holds every record", () =>
+      Effect.gen(function* () {
+        // The cache answers counts itself once complete (counts it keeps in step with its writes),
+        // so it is checked here over every adapter, against the adapter's own answer.
+        const storage = yield* Storage
+        const cache = makeRecordCache(storage)
+        const rolloutId = yield* openRollout()
+        const hosts = Array.from({ length: 4 }, () => pending(rolloutId))
+        yield* storage.upsertHostRecords(hosts)
+        const agree = Effect.gen(function* () {
+          for (const id of [rolloutId, `${freshChannel()}@nope` as never]) {
+            expect(yield* cache.storage.hostRecordCounts(id)).toEqual(yield* storage.hostRecordCounts(id))
+          }
+          return yield* cache.storage.hostRecordCounts(rolloutId)
+        })
+        expect(yield* agree).toEqual({ total: 4, converged: 0 })
+        yield* cache.storage.allHostRecords
+        yield* cache.storage.upsertHostRecord({ ...hosts[0]!, state: "Converged" })
+        expect(yield* agree).toEqual({ total: 4, converged: 1 })
+        yield* cache.storage.transaction(
+          Effect.gen(function* () {
+            yield* cache.storage.upsertHostRecords([{ ...hosts[1]!, state: "Converged" }, { ...hosts[2]!, state: "Converged" }])
+            yield* cache.storage.upsertHostRecord({ ...hosts[1]!, state: "Failed" })
+            expect(yield* cache.storage.hostRecordCounts(rolloutId)).toEqual({ total: 4, converged: 2 })
+          })
+        )
+        expect(yield* agree).toEqual({ total: 4, converged: 2 })
+        yield* cache.storage.upsertHostRecords([{ ...hosts[0]!, state: "Reverted" }, pending(rolloutId), { ...hosts[3]!, state: "Converged" }])
+        expect(yield* agree).toEqual({ total: 5, converged: 2 })
+        const later = yield* openRollout()
+        yield* cache.storage.upsertHostRecord({ ...pending(later), state: "Converged" })
+        expect(yield* cache.storage.hostRecordCounts(later)).toEqual(yield* storage.hostRecordCounts(later))
+        expect(yield* cache.storage.hostRecordCounts(later)).toEqual({ total: 1, converged: 1 })
       })
     )
 
