@@ -249,6 +249,36 @@ export const storageConformance = (name: string, layer: Layer.Layer<Storage | Ev
       })
     )
 
+    it.effect("ordered reads after a rolled-back write list exactly the stored hosts, in order (same count, other hosts)", () =>
+      Effect.gen(function* () {
+        const storage = yield* Storage
+        const rolloutId = yield* openRollout()
+        const tag = fresh("")
+        const host = (name: string) => pending(rolloutId, `${name}-${tag}` as never)
+        const names = (records: ReadonlyArray<{ readonly hostname: string }>) => records.map((r) => r.hostname.slice(0, 1))
+        const rollout = (records: ReadonlyArray<{ readonly rolloutId: string; readonly hostname: string }>) =>
+          names(records.filter((r) => r.rolloutId === rolloutId))
+        yield* storage.upsertHostRecords([host("b"), host("a")])
+        expect(names(yield* storage.hostRecordsForRollout(rolloutId))).toEqual(["a", "b"])
+        const failed = yield* Effect.either(
+          storage.transaction(
+            Effect.gen(function* () {
+              yield* storage.upsertHostRecord(host("d"))
+              expect(names(yield* storage.hostRecordsForRollout(rolloutId))).toEqual(["a", "b", "d"])
+              expect(rollout(yield* storage.allHostRecords)).toEqual(["a", "b", "d"])
+              return yield* Effect.fail("boom" as const)
+            })
+          )
+        )
+        expect(failed).toEqual(Either.left("boom"))
+        yield* storage.upsertHostRecord(host("c"))
+        expect(names(yield* storage.hostRecordsForRollout(rolloutId))).toEqual(["a", "b", "c"])
+        expect(rollout(yield* storage.allHostRecords)).toEqual(["a", "b", "c"])
+        yield* storage.upsertHostRecord({ ...host("a"), state: "Converged" })
+        expect((yield* storage.hostRecordsForRollout(rolloutId)).map((r) => r.state)).toEqual(["Converged", "Pending", "Pending"])
+      })
+    )
+
     it.effect("a transaction commits Storage and EventLog writes together, or none of them", () =>
       Effect.gen(function* () {
         const storage = yield* Storage
