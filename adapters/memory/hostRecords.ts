@@ -3,8 +3,7 @@
  *
  * Invariants: a host record is written only while its rollout exists; a rollout transition to
  * the state it is in changes nothing; `currentWave` never decreases; pruning removes a rollout
- * together with its host records, dispatches and probe failures. Ordered reads return exactly
- * what a sort would (a remembered hostname order is reused only once checked against the hosts).
+ * together with its host records, dispatches and probe failures.
  */
 import { Chunk, HashMap, Option } from "effect"
 import type { HostRolloutState } from "../../src/domain/hostState.js"
@@ -33,124 +32,94 @@ const putRecords = (operation: string, state: CpState, records: ReadonlyArray<Ho
   return ok(undefined, { ...state, hostRecords })
 }
 
-/**
- * A rollout's records in hostname order, remembering each rollout's hostname order (per database)
- * so that the next read (the simulator reads every record on every frame) looks the hosts up in
- * that order instead of sorting them again. The remembered order is used only when it names
- * exactly the rollout's hosts (same count, every one present): hosts are only ever added to a
- * rollout, but a rolled-back transaction can put back a smaller set, so it is checked, not assumed.
- */
-const makeHostOrder = () => {
-  const orders = new Map<RolloutId, ReadonlyArray<HostId>>()
-  return (rolloutId: RolloutId, hosts: HashMap.HashMap<HostId, HostRolloutState>): Array<HostRolloutState> => {
-    const order = orders.get(rolloutId)
-    if (order !== undefined && order.length === HashMap.size(hosts)) {
-      const out: Array<HostRolloutState> = []
-      for (const hostname of order) {
-        const record = HashMap.get(hosts, hostname)
-        if (Option.isNone(record)) break
-        out.push(record.value)
-      }
-      if (out.length === order.length) return out
-    }
-    const sorted = Array.from(HashMap.values(hosts)).sort(byHostname)
-    orders.set(rolloutId, sorted.map((r) => r.hostname))
-    return sorted
-  }
-}
+const allRecords = (state: CpState): Array<HostRolloutState> =>
+  Array.from(HashMap.values(state.hostRecords)).flatMap((hosts) => Array.from(HashMap.values(hosts)))
 
 /** Builds the host-record and rollout methods over a memory database. */
-export const makeHostRecordOps = (db: MemoryDb<CpState>): HostRecordOps => {
-  const inHostOrder = makeHostOrder()
-  return {
-    loadHostRecord: (rolloutId: RolloutId, hostname: HostId) =>
-      db.read((s) => Option.flatMap(HashMap.get(s.hostRecords, rolloutId), HashMap.get(hostname))),
-    upsertHostRecord: (record: HostRolloutState) =>
-      db.write((s) => putRecords("Storage.upsertHostRecord", s, [record])),
-    upsertHostRecords: (records: ReadonlyArray<HostRolloutState>) =>
-      db.write((s) => putRecords("Storage.upsertHostRecords", s, records)),
-    hostRecordsForRollout: (rolloutId: RolloutId) =>
-      db.read((s) =>
-        Option.match(HashMap.get(s.hostRecords, rolloutId), {
-          onNone: () => [],
-          onSome: (hosts) => inHostOrder(rolloutId, hosts)
-        })
-      ),
-    hostRecordCounts: (rolloutId: RolloutId) =>
-      db.read((s) =>
-        Option.match(HashMap.get(s.hostRecords, rolloutId), {
-          onNone: () => ({ total: 0, converged: 0 }),
-          onSome: (hosts) => {
-            let converged = 0
-            for (const r of HashMap.values(hosts)) if (r.state === "Converged") converged++
-            return { total: HashMap.size(hosts), converged }
-          }
-        })
-      ),
-    activeHostRecordsForHost: (hostname: HostId) =>
-      db.read((s) =>
-        Array.from(HashMap.values(s.hostRecords))
-          .flatMap((hosts) => Option.toArray(HashMap.get(hosts, hostname)))
-          .filter((r) => ACTIVE_HOST_STATES.includes(r.state))
-          .sort(byPrimaryKey)
-      ),
-    allHostRecords: db.read((s) =>
-      Array.from(HashMap.keys(s.hostRecords))
-        .sort(compareStrings)
-        .flatMap((rolloutId) => Option.match(HashMap.get(s.hostRecords, rolloutId), { onNone: () => [], onSome: (hosts) => inHostOrder(rolloutId, hosts) }))
-    ),
-    openRollout: (rollout) =>
-      db.write((s) =>
-        HashMap.has(s.rollouts, rollout.rolloutId)
-          ? ok(false, s)
-          : ok(true, { ...s, rollouts: HashMap.set(s.rollouts, rollout.rolloutId, newRolloutRecord(rollout)) })
-      ),
-    loadRollout: (rolloutId: RolloutId) => db.read((s) => HashMap.get(s.rollouts, rolloutId)),
-    listRollouts: (filter = {}) =>
-      db.read((s) =>
-        Array.from(HashMap.values(s.rollouts))
-          .filter((r) => (filter.channel === undefined || r.channel === filter.channel) && (filter.states?.includes(r.state) ?? true))
-          .sort(newestFirst)
-      ),
-    recordRolloutTransition: (rolloutId, to, at) =>
-      db.write((s) =>
-        Option.match(HashMap.get(s.rollouts, rolloutId), {
-          onNone: () => ok(false, s),
-          onSome: (r) => {
-            if (r.state === to) return ok(false, s)
-            const next: RolloutRecord = {
-              ...r,
-              state: to,
-              terminalAt: to === "Terminal" ? at : r.terminalAt,
-              supersededAt: to === "Superseded" ? at : r.supersededAt
-            }
-            return ok(true, { ...s, rollouts: HashMap.set(s.rollouts, rolloutId, next) })
-          }
-        })
-      ),
-    setCurrentWave: (rolloutId: RolloutId, wave: number) =>
-      db.write((s) =>
-        Option.match(HashMap.get(s.rollouts, rolloutId), {
-          onNone: () => ok(false, s),
-          onSome: (r) =>
-            r.currentWave >= wave ? ok(false, s) : ok(true, { ...s, rollouts: HashMap.set(s.rollouts, rolloutId, { ...r, currentWave: wave }) })
-        })
-      ),
-    pruneFinishedRollouts: (cutoff) =>
-      db.write((s) => {
-        const doomed = new Set(
-          Array.from(HashMap.values(s.rollouts))
-            .filter((r) => PRUNABLE_ROLLOUT_STATES.includes(r.state) && (r.terminalAt ?? r.supersededAt ?? r.openedAt) < cutoff)
-            .map((r) => r.rolloutId)
-        )
-        if (doomed.size === 0) return ok(0, s)
-        return ok(doomed.size, {
-          ...s,
-          rollouts: HashMap.filter(s.rollouts, (_, id) => !doomed.has(id)),
-          hostRecords: HashMap.filter(s.hostRecords, (_, id) => !doomed.has(id)),
-          dispatches: HashMap.map(s.dispatches, (byRollout) => HashMap.filter(byRollout, (_, id) => !doomed.has(id))),
-          probeFailures: Chunk.filter(s.probeFailures, (f) => !doomed.has(f.rolloutId))
-        })
+export const makeHostRecordOps = (db: MemoryDb<CpState>): HostRecordOps => ({
+  loadHostRecord: (rolloutId: RolloutId, hostname: HostId) =>
+    db.read((s) => Option.flatMap(HashMap.get(s.hostRecords, rolloutId), HashMap.get(hostname))),
+  upsertHostRecord: (record: HostRolloutState) =>
+    db.write((s) => putRecords("Storage.upsertHostRecord", s, [record])),
+  upsertHostRecords: (records: ReadonlyArray<HostRolloutState>) =>
+    db.write((s) => putRecords("Storage.upsertHostRecords", s, records)),
+  hostRecordsForRollout: (rolloutId: RolloutId) =>
+    db.read((s) =>
+      Option.match(HashMap.get(s.hostRecords, rolloutId), {
+        onNone: () => [],
+        onSome: (hosts) => Array.from(HashMap.values(hosts)).sort(byHostname)
       })
-  }
-}
+    ),
+  hostRecordCounts: (rolloutId: RolloutId) =>
+    db.read((s) =>
+      Option.match(HashMap.get(s.hostRecords, rolloutId), {
+        onNone: () => ({ total: 0, converged: 0 }),
+        onSome: (hosts) => {
+          let converged = 0
+          for (const r of HashMap.values(hosts)) if (r.state === "Converged") converged++
+          return { total: HashMap.size(hosts), converged }
+        }
+      })
+    ),
+  activeHostRecordsForHost: (hostname: HostId) =>
+    db.read((s) =>
+      Array.from(HashMap.values(s.hostRecords))
+        .flatMap((hosts) => Option.toArray(HashMap.get(hosts, hostname)))
+        .filter((r) => ACTIVE_HOST_STATES.includes(r.state))
+        .sort(byPrimaryKey)
+    ),
+  allHostRecords: db.read((s) => allRecords(s).sort(byPrimaryKey)),
+  openRollout: (rollout) =>
+    db.write((s) =>
+      HashMap.has(s.rollouts, rollout.rolloutId)
+        ? ok(false, s)
+        : ok(true, { ...s, rollouts: HashMap.set(s.rollouts, rollout.rolloutId, newRolloutRecord(rollout)) })
+    ),
+  loadRollout: (rolloutId: RolloutId) => db.read((s) => HashMap.get(s.rollouts, rolloutId)),
+  listRollouts: (filter = {}) =>
+    db.read((s) =>
+      Array.from(HashMap.values(s.rollouts))
+        .filter((r) => (filter.channel === undefined || r.channel === filter.channel) && (filter.states?.includes(r.state) ?? true))
+        .sort(newestFirst)
+    ),
+  recordRolloutTransition: (rolloutId, to, at) =>
+    db.write((s) =>
+      Option.match(HashMap.get(s.rollouts, rolloutId), {
+        onNone: () => ok(false, s),
+        onSome: (r) => {
+          if (r.state === to) return ok(false, s)
+          const next: RolloutRecord = {
+            ...r,
+            state: to,
+            terminalAt: to === "Terminal" ? at : r.terminalAt,
+            supersededAt: to === "Superseded" ? at : r.supersededAt
+          }
+          return ok(true, { ...s, rollouts: HashMap.set(s.rollouts, rolloutId, next) })
+        }
+      })
+    ),
+  setCurrentWave: (rolloutId: RolloutId, wave: number) =>
+    db.write((s) =>
+      Option.match(HashMap.get(s.rollouts, rolloutId), {
+        onNone: () => ok(false, s),
+        onSome: (r) =>
+          r.currentWave >= wave ? ok(false, s) : ok(true, { ...s, rollouts: HashMap.set(s.rollouts, rolloutId, { ...r, currentWave: wave }) })
+      })
+    ),
+  pruneFinishedRollouts: (cutoff) =>
+    db.write((s) => {
+      const doomed = new Set(
+        Array.from(HashMap.values(s.rollouts))
+          .filter((r) => PRUNABLE_ROLLOUT_STATES.includes(r.state) && (r.terminalAt ?? r.supersededAt ?? r.openedAt) < cutoff)
+          .map((r) => r.rolloutId)
+      )
+      if (doomed.size === 0) return ok(0, s)
+      return ok(doomed.size, {
+        ...s,
+        rollouts: HashMap.filter(s.rollouts, (_, id) => !doomed.has(id)),
+        hostRecords: HashMap.filter(s.hostRecords, (_, id) => !doomed.has(id)),
+        dispatches: HashMap.map(s.dispatches, (byRollout) => HashMap.filter(byRollout, (_, id) => !doomed.has(id))),
+        probeFailures: Chunk.filter(s.probeFailures, (f) => !doomed.has(f.rolloutId))
+      })
+    })
+})
