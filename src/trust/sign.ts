@@ -97,36 +97,22 @@ export const stampMeta = (
 const decodeError = (artifact: string) => (e: ParseResult.ParseError) =>
   new SignError({ artifact, detail: ParseResult.TreeFormatter.formatErrorSync(e) })
 
-const decodeFleet = Schema.decodeUnknownEither(FleetResolved)
-
-/**
- * The decoded fleet of each fleet signed by `signFleetResolved` (by identity, with the bytes it
- * was decoded from), so `signRolloutManifests` projects from it instead of decoding the same
- * canonical bytes a second time (the decode is most of the signing cost of a large fleet).
- */
-const decodedFleets = new WeakMap<SignedFleet, { readonly bytes: string; readonly value: FleetResolved }>()
-
 /**
  * Signs fleet.resolved: `raw` is the unsigned JSON (as Nix emits it, or an encoded
  * `FleetResolved`). It must decode as a fleet; its `meta` is stamped and the canonical bytes
- * signed. The fleet is decoded once, from the canonical bytes (as a verifier and
- * `signRolloutManifests` read it): a value with a canonical form parses back to itself up to key
- * order and `-0`, which decoding does not tell apart; on a failure the stamped value is decoded to
- * report the same error (decode errors before canonicalisation errors) as decoding it first would.
+ * signed.
  */
 export const signFleetResolved = (key: SigningKey, raw: unknown, meta: SigningMeta): Either.Either<SignedFleet, SignError> => {
   if (!isJsonObject(raw)) return Either.left(new SignError({ artifact: "fleet.resolved", detail: "not a JSON object" }))
   const stamped = stampMeta(raw, meta, key.algorithm)
-  const stampedError = (otherwise: SignError): Either.Either<never, SignError> =>
-    Either.flatMap(Either.mapLeft(decodeFleet(stamped), decodeError("fleet.resolved")), () => Either.left(otherwise))
-  const canonical = canonicalize(stamped)
-  if (Either.isLeft(canonical)) return stampedError(new SignError({ artifact: "fleet.resolved", detail: canonical.left.detail }))
-  const bytes = canonical.right
-  const decoded = decodeFleet(JSON.parse(bytes))
-  if (Either.isLeft(decoded)) return stampedError(decodeError("fleet.resolved")(decoded.left))
-  const signed: SignedFleet = { bytes, signature: signRaw(key, bytes), fleetResolvedHash: sha256Hex(bytes) }
-  decodedFleets.set(signed, { bytes, value: decoded.right })
-  return Either.right(signed)
+  return Either.flatMap(
+    Either.mapLeft(Schema.decodeUnknownEither(FleetResolved)(stamped), decodeError("fleet.resolved")),
+    () =>
+      Either.map(signJson(key, stamped, "fleet.resolved"), (signed) => ({
+        ...signed,
+        fleetResolvedHash: sha256Hex(signed.bytes)
+      }))
+  )
 }
 
 /**
@@ -138,11 +124,7 @@ export const signRolloutManifests = (
   key: SigningKey,
   fleet: SignedFleet
 ): Either.Either<ReadonlyArray<SignedManifest>, SignError> => {
-  const known = decodedFleets.get(fleet)
-  const decoded =
-    known !== undefined && known.bytes === fleet.bytes
-      ? Either.right(known.value)
-      : Schema.decodeUnknownEither(Schema.parseJson(FleetResolved))(fleet.bytes)
+  const decoded = Schema.decodeUnknownEither(Schema.parseJson(FleetResolved))(fleet.bytes)
   if (Either.isLeft(decoded)) return Either.left(decodeError("fleet.resolved")(decoded.left))
   const value = decoded.right
   const signedAt = value.meta.signedAt
