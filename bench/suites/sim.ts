@@ -8,6 +8,10 @@
  * - real agents: every real CP and agent fiber (the full simulation);
  * - SCALE MODE: the real CP with one scripted host per host (src/sim/scriptedHost.ts: the least a
  *   healthy agent reports, no agent runtime). Its rows measure the CP, never a real agent fleet.
+ * Each mode ends with a FLOOR row at 10k hosts (bench/simFloor.ts): the Effect runtime alone doing
+ * that mode's wake-ups and CP round trips per host, as its largest finished size measured them,
+ * with no work at all — the least any simulation on these primitives can cost, whatever our code
+ * does (SIM_BENCH_FLOOR=0 skips it).
  *
  * How: each size runs in its own child process (this file with `--child <hosts> <mode>`), so its peak
  * RSS (`resourceUsage().maxRSS`) and peak heap (sampled every simulated minute) are its own. The
@@ -28,6 +32,7 @@ import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { simulate } from "../../src/sim/index.js"
 import type { BenchRow, BenchSuite } from "../lib.js"
+import { type FloorResult, type FloorWorkload, runFloor } from "../simFloor.js"
 
 const WAVES = 4
 const TARGET_HOSTS = 10_000
@@ -37,6 +42,8 @@ const sizes = (process.env.SIM_BENCH_SIZES ?? "1000,10000,100000").split(",").ma
 /** The modes measured (SIM_BENCH_MODES, default both). */
 const modes = (process.env.SIM_BENCH_MODES ?? "real,scripted").split(",").filter((m): m is Mode => m === "real" || m === "scripted")
 const capSeconds = Number(process.env.SIM_BENCH_CAP_SECONDS ?? 600)
+/** Whether each mode ends with its runtime-floor row at the target size (SIM_BENCH_FLOOR=0 skips it). */
+const floorEnabled = process.env.SIM_BENCH_FLOOR !== "0"
 /** Sizes above this are never started (their memory alone would not fit); their row is an extrapolation. */
 const maxStarted = Number(process.env.SIM_BENCH_MAX_HOSTS ?? 10_000)
 /** The rollout's simulated length when nothing measured it: soak 5 + 10 + 10 + 10 min, plus activations and plan ticks. */
@@ -45,9 +52,10 @@ const EXPECTED_SIMULATED_SECONDS = 40 * 60
 /** What runs on the simulated hosts. */
 type Mode = "real" | "scripted"
 
-/** A child's progress line (every simulated minute) and its last line. */
+/** A child's progress line (every simulated minute) and its last line (`done`, or `floor` for a floor run). */
 type Report =
   | { readonly kind: "progress"; readonly simulatedSeconds: number; readonly wallMs: number; readonly cpuMs: number; readonly heapMiB: number }
+  | ({ readonly kind: "floor"; readonly peakRssMiB: number } & FloorResult)
   | {
       readonly kind: "done"
       readonly wallMs: number
@@ -55,6 +63,10 @@ type Report =
       readonly setupMs: number
       readonly simulatedSeconds: number
       readonly events: number
+      /** The agent_event entries among `events` (the hosts' round trips to the CP). */
+      readonly agentEvents: number
+      /** Sleeps started on the virtual clock (timer wake-ups). */
+      readonly sleeps: number
       readonly ok: boolean
       readonly violations: number
       readonly peakRssMiB: number
@@ -105,6 +117,8 @@ const child = async (hosts: number, mode: Mode) => {
     setupMs: setupMs ?? 0,
     simulatedSeconds: result.simulatedSeconds,
     events: result.log.length,
+    agentEvents: result.log.filter((e) => e.kind === "agent_event").length,
+    sleeps: result.clockSleeps,
     ok: result.outcome.ok,
     violations: result.violations.length,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
@@ -113,9 +127,12 @@ const child = async (hosts: number, mode: Mode) => {
 }
 
 /** Runs one size in a child process; resolves with its reports (the last one `done` unless it was stopped at the cap). */
-const runChild = (hosts: number, mode: Mode): Promise<{ readonly reports: ReadonlyArray<Report>; readonly peakRssMiB: number }> =>
+const runChild = (hosts: number, mode: Mode) => spawnChild(["--child", String(hosts), mode], `sim ${mode} ${hosts}`)
+
+/** Runs this file as a child with `args`; resolves with its reports once it exits (or is stopped at the cap). */
+const spawnChild = (args: ReadonlyArray<string>, label: string): Promise<{ readonly reports: ReadonlyArray<Report>; readonly peakRssMiB: number }> =>
   new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--max-old-space-size=16384", "--import", "tsx", fileURLToPath(import.meta.url), "--child", String(hosts), mode], {
+    const proc = spawn(process.execPath, ["--max-old-space-size=16384", "--import", "tsx", fileURLToPath(import.meta.url), ...args], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     const reports: Array<Report> = []
@@ -130,7 +147,7 @@ const runChild = (hosts: number, mode: Mode): Promise<{ readonly reports: Readon
         const report = JSON.parse(line) as Report
         reports.push(report)
         if (report.kind === "progress" && report.simulatedSeconds % 300 === 0) {
-          process.stderr.write(`  sim ${mode} ${hosts}: ${minutes(report.simulatedSeconds)} simulated after ${(report.wallMs / 1000).toFixed(0)} s wall, heap ${report.heapMiB} MiB\n`)
+          process.stderr.write(`  ${label}: ${minutes(report.simulatedSeconds)} simulated after ${(report.wallMs / 1000).toFixed(0)} s wall, heap ${report.heapMiB} MiB\n`)
         }
       }
     })
@@ -190,6 +207,32 @@ const extrapolated = (hosts: number, mode: Mode, measured: Measured | null): Ben
   )
 }
 
+/**
+ * The runtime floor at the target size for one mode: its per-host wake-ups and round trips as
+ * measured by the largest size of that mode that finished (see bench/simFloor.ts).
+ */
+const floorRow = async (mode: Mode, basis: Extract<Report, { kind: "done" }> & { readonly hosts: number }): Promise<BenchRow> => {
+  const workload: FloorWorkload = {
+    hosts: TARGET_HOSTS,
+    sleepsPerHost: basis.sleeps / basis.hosts,
+    asksPerHost: basis.agentEvents / basis.hosts,
+    simulatedSeconds: basis.simulatedSeconds
+  }
+  process.stderr.write(`  sim floor ${mode} ${TARGET_HOSTS}: starting (cap ${capSeconds} s)\n`)
+  const { reports } = await spawnChild(["--floor", ...[workload.hosts, workload.sleepsPerHost, workload.asksPerHost, workload.simulatedSeconds].map(String)], `floor ${mode}`)
+  const floor = reports.find((r): r is Extract<Report, { kind: "floor" }> => r.kind === "floor")
+  const what = `Effect runtime FLOOR of the ${mode === "real" ? "real-agents" : "scale-mode"} workload at ${TARGET_HOSTS.toLocaleString("en")} hosts: one fiber per host sleeping on the simulator's virtual clock ${Math.round(workload.sleepsPerHost)} times and asking one consumer fiber (bounded Queue, reply Deferred) ${Math.round(workload.asksPerHost)} times over ${minutes(workload.simulatedSeconds)} simulated — the per-host counts (${workload.sleepsPerHost.toFixed(1)} and ${workload.asksPerHost.toFixed(1)}, rounded) of the ${basis.hosts.toLocaleString("en")}-host ${LABEL[mode]} run above — and doing nothing else (no request, reducer, storage or agent logic)`
+  const targeted = mode === "real"
+  if (floor === undefined) return { benchmark: what, result: `did not finish within the ${capSeconds} s cap`, target: targeted ? `< ${TARGET_SECONDS} s wall` : "", met: targeted ? false : null }
+  const wall = floor.wallMs / 1000
+  return {
+    benchmark: what,
+    result: `${wall.toFixed(1)} s wall, ${(floor.cpuMs / 1000).toFixed(1)} s CPU, ${floor.sleeps.toLocaleString("en")} wake-ups, ${floor.asks.toLocaleString("en")} round trips, peak RSS ${floor.peakRssMiB} MiB; load ${loadavg()[0]?.toFixed(1)}`,
+    target: targeted ? `< ${TARGET_SECONDS} s wall` : "",
+    met: targeted ? wall < TARGET_SECONDS : null
+  }
+}
+
 /** What a size measured (finished or not), for extrapolating larger ones. */
 interface Measured {
   readonly hosts: number
@@ -207,6 +250,7 @@ const run = async (): Promise<ReadonlyArray<BenchRow>> => {
 const runMode = async (mode: Mode): Promise<ReadonlyArray<BenchRow>> => {
   const rows: Array<BenchRow> = []
   let measured: Measured | null = null
+  let basis: (Extract<Report, { kind: "done" }> & { readonly hosts: number }) | null = null
   let expected = EXPECTED_SIMULATED_SECONDS
   for (const hosts of sizes) {
     if (hosts > maxStarted) {
@@ -230,6 +274,7 @@ const runMode = async (mode: Mode): Promise<ReadonlyArray<BenchRow>> => {
         )
       )
       measured = { hosts, startupSeconds: done.setupMs / 1000, peakRssMiB: done.peakRssMiB }
+      basis = { ...done, hosts }
       expected = done.simulatedSeconds
       continue
     }
@@ -248,6 +293,7 @@ const runMode = async (mode: Mode): Promise<ReadonlyArray<BenchRow>> => {
       )
     )
   }
+  if (basis !== null && floorEnabled) rows.push(await floorRow(mode, basis))
   return rows
 }
 
@@ -255,3 +301,9 @@ const runMode = async (mode: Mode): Promise<ReadonlyArray<BenchRow>> => {
 export const suite: BenchSuite = { name: "sim", run }
 
 if (process.argv[2] === "--child") await child(Number(process.argv[3]), process.argv[4] === "scripted" ? "scripted" : "real")
+if (process.argv[2] === "--floor") {
+  const [hosts, sleepsPerHost, asksPerHost, simulatedSeconds] = process.argv.slice(3).map(Number)
+  const result = await runFloor({ hosts: hosts ?? 0, sleepsPerHost: sleepsPerHost ?? 0, asksPerHost: asksPerHost ?? 0, simulatedSeconds: simulatedSeconds ?? 0 })
+  const report: Report = { kind: "floor", ...result, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }
+  process.stdout.write(JSON.stringify(report) + "\n")
+}

@@ -134,6 +134,8 @@ export interface SimulationResult {
   readonly violations: ReadonlyArray<Violation>
   /** How many faults of each kind were injected. */
   readonly injected: Injected
+  /** How many sleeps the CP, agents and driver started on the virtual clock (the run's timer wake-ups, give or take interrupted ones). */
+  readonly clockSleeps: number
 }
 
 /**
@@ -326,7 +328,8 @@ export const simulate = (options: SimulateOptions = {}) => {
       finishedAfter,
       outcome: verifyOutcome(signed, final, failing, violations),
       violations,
-      injected: { ...driver.injected, ...cpInjected, network: yield* Ref.get(recorder.injected) }
+      injected: { ...driver.injected, ...cpInjected, network: yield* Ref.get(recorder.injected) },
+      clockSleeps: virtual.sleeps()
     }
     return result
   })

@@ -32,6 +32,8 @@ export interface VirtualClock {
   readonly advanceTo: (at: number) => Effect.Effect<void>
   /** Lets woken fibers and in-flight in-process requests run, until a turn passes without clock activity. */
   readonly settle: Effect.Effect<void>
+  /** How many sleeps fibers have started on this clock so far (each a timer wake-up unless interrupted). */
+  readonly sleeps: () => number
 }
 
 const turn: Effect.Effect<void> = Effect.async<void>((resume) => {
@@ -85,6 +87,7 @@ const makeHeap = () => {
  */
 export const makeVirtualClock = (start: number, maxSettleTurns = 10_000): VirtualClock => {
   let now = start
+  // Also the sleep counter: every sleep takes the next order.
   let order = 0
   // Bumped by every clock interaction; a turn that leaves it unchanged was quiet.
   let activity = 0
@@ -133,5 +136,5 @@ export const makeVirtualClock = (start: number, maxSettleTurns = 10_000): Virtua
       }
       now = Math.max(now, at)
     })
-  return { clock, now: () => now, advanceTo, settle }
+  return { clock, now: () => now, advanceTo, settle, sleeps: () => order }
 }
