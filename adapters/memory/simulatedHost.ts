@@ -6,7 +6,9 @@
  * Invariants: the profile is a list of generations and the running closure changes only through
  * a successful switch, a rollback or a reboot (which boots the profile's current generation, as
  * the bootloader would); a failed activation changes nothing; a deferred one sets the profile
- * but leaves the running closure until the next reboot.
+ * but leaves the running closure until the next reboot. A switch to the closure already running
+ * never defers, whatever is scripted for it: the nix activator defers when a critical component
+ * differs from the running system's (adapters/nix), and a closure differs from itself in none.
  */
 import { Context, Data, Duration, Effect, Layer, Option, Ref } from "effect"
 import type { ClosureHash, ProbeName } from "../../src/domain/ids.js"
@@ -100,7 +102,13 @@ export const makeSimulatedHost = (options: SimulatedHostOptions = {}): Effect.Ef
     })
     const activationTime = Duration.decode(options.activationTime ?? 0)
     const rollbackTime = Duration.decode(options.rollbackTime ?? 0)
-    const behaviourFor = (s: Internal, target: ClosureHash) => s.scripts.get(target) ?? SimulatedActivation.Succeed()
+    // Decision (sim, all faults, 3 channels × 5 hosts, seed 1242): a host rebooted into a deferred
+    // target after a CP wipe was dispatched that target again and deferred it again, staying
+    // Deferred for good — the real activator finds nothing to defer there.
+    const behaviourFor = (s: Internal, target: ClosureHash) => {
+      const scripted = s.scripts.get(target) ?? SimulatedActivation.Succeed()
+      return scripted._tag === "Defer" && s.current === target ? SimulatedActivation.Succeed() : scripted
+    }
     const withGeneration = (s: Internal, target: ClosureHash): Internal => ({
       ...s,
       generations: [...s.generations, target],

@@ -56,6 +56,19 @@ it.effect("simulated host: a deferred switch sets the profile and takes effect a
   }).pipe(Effect.provide(layerSimulatedHost({ initialClosure: A })))
 )
 
+it.effect("simulated host: once the deferred closure runs, switching to it again does not defer (nothing differs from the running system)", () =>
+  Effect.gen(function* () {
+    const activator = yield* Activator
+    const host = yield* SimulatedHost
+    yield* host.script(B, SimulatedActivation.Defer({ component: "kernel" }))
+    expect(yield* activator.fireSwitch(B)).toEqual(ActivationOutcome.DeferredPendingReboot({ component: "kernel" }))
+    yield* host.reboot
+    expect(yield* activator.detectDeferral(B)).toEqual(Option.none())
+    expect(yield* activator.fireSwitch(B)).toEqual(ActivationOutcome.FiredAndPolled({ observed: B }))
+    expect(yield* activator.currentClosure).toEqual(Option.some(B))
+  }).pipe(Effect.provide(layerSimulatedHost({ initialClosure: A })))
+)
+
 it.effect("simulated host: a scripted failure fails the switch and changes nothing", () =>
   Effect.gen(function* () {
     const activator = yield* Activator

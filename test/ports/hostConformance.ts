@@ -27,6 +27,8 @@ export const activatorConformance = <E>(name: string, layer: Layer.Layer<Activat
         const activator = yield* Activator
         expect(yield* activator.currentClosure).toEqual(Option.some(fixture.initial))
         expect(yield* activator.detectDeferral(fixture.target)).toEqual(Option.none())
+        // The running closure differs from itself in no component: switching to it never defers.
+        expect(yield* activator.detectDeferral(fixture.initial)).toEqual(Option.none())
         expect(yield* activator.fireSwitch(fixture.target)).toEqual(ActivationOutcome.FiredAndPolled({ observed: fixture.target }))
         expect(yield* activator.currentClosure).toEqual(Option.some(fixture.target))
         expect(yield* activator.fireRollback).toBe(fixture.initial)

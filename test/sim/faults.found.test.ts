@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { simulate } from "../../src/sim/index.js"
+import { ALL_FAULTS, simulate } from "../../src/sim/index.js"
 import { small } from "./support.js"
 
 describe("simulator: bugs found by the 200-seed soak", () => {
@@ -63,4 +63,21 @@ describe("simulator: bugs found by the 200-seed soak", () => {
       expect([canary?.state, canary?.policyApplied, result.final.quarantines.length]).toEqual(["Failed", "halt", 0])
       expect({ violations: result.violations, problems: result.outcome.problems }).toEqual({ violations: [], problems: [] })
     }).pipe(Effect.runPromise), 60_000)
+
+  // Every fault, 3 channels × 5 hosts, 3 waves, budget 3, seed 1242 (adapters/memory/simulatedHost.ts;
+  // found by the soak script, seeds 1001–1400). infra-03 defers its switch (kernel) at t+353 s;
+  // the CP is wiped at t+459 s and rebuilds the record Pending; the host reboots into its target,
+  // and the rebuilt CP, gated at that heartbeat, dispatches it again at t+935 s. The agent acks
+  // (running the target), switches, and the simulated host deferred the switch AGAIN, as scripted
+  // for that closure, though it was the running one: infra-03 stayed Deferred for the 12 h limit,
+  // holding infra short of Terminal, web behind its channel edge and batch's canary Pending. The
+  // nix activator defers only when a critical component differs from the running system, which
+  // the running closure never does; the simulated host now does the same.
+  it("regression, all faults seed 1242 (3 × 5 hosts): a host rebooted into its deferred target and dispatched it again converges", () =>
+    Effect.gen(function* () {
+      const result = yield* simulate({ seed: 1242, channels: 3, hostsPerChannel: 5, waves: 3, maxInFlight: 3, faults: ALL_FAULTS })
+      expect([result.injected.cpWipes, result.injected.deferredReboots > 0]).toEqual([1, true])
+      expect(result.final.records.find((r) => r.hostname === "infra-03")?.state).toBe("Converged")
+      expect({ violations: result.violations, problems: result.outcome.problems }).toEqual({ violations: [], problems: [] })
+    }).pipe(Effect.runPromise), 120_000)
 })
