@@ -138,13 +138,24 @@ const takesBackRefusedConverged = (existing: HostRolloutState, snapshot: HostRol
  * record the boot handshake finds Activating had its switch cut short by the restart (had it
  * finished, the handshake's heartbeat would have let the CP synthesise the completion), so the
  * switch is fired again; its Started/Completed events are legal from Activating.
+ *
+ * The same holds for a record any later snapshot brings Activating when this agent process never
+ * fired its switch — it held no record of the rollout, or held it Pending (the agent steps its own
+ * record to Activating before it fires): an earlier process acked and was cut short. Decision (sim,
+ * all faults, halting canary, 2 × 4 hosts, seed 4249): an agent killed mid-activation restarted
+ * while the CP was down after a wipe; the rebuilt CP had no record at the handshake and rebuilt it
+ * Activating only from the earlier process's queued ack, delivered afterwards; the heartbeat that
+ * brought that record did not fire the switch, and the host stayed Activating for the 12 h limit.
  */
-const effectsAfterRehydration = (record: HostRolloutState, boot: boolean): ReadonlyArray<HostEffect> => {
+const effectsAfterRehydration = (record: HostRolloutState, refire: boolean): ReadonlyArray<HostEffect> => {
   const effects = rehydrationEffects(record).filter((e) => e._tag !== "LocalResetProbeCache" || record.state === "Soaking")
-  return boot && record.state === "Activating"
+  return refire && record.state === "Activating"
     ? [...effects, { _tag: "LocalFireSwitch", rolloutId: record.rolloutId, target: record.targetClosure }]
     : effects
 }
+
+/** Whether this agent process never fired the switch of a record it held as `existing` (see {@link effectsAfterRehydration}). */
+const neverFired = (existing: HostRolloutState | undefined): boolean => existing === undefined || existing.state === "Pending"
 
 /** Starts the reducer fiber in the current scope. */
 export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentReducer, never, Scope.Scope> =>
@@ -292,7 +303,7 @@ export const makeAgentReducer = (deps: AgentReducerDeps): Effect.Effect<AgentRed
         const merged = mergeSnapshot(existing, snapshot)
         yield* Ref.update(ref, (s) => ({ ...s, records: withEntry(s.records, snapshot.rolloutId, merged) }))
         yield* Effect.logInfo("record rehydrated from the CP", { rolloutId: merged.rolloutId, state: merged.state, seq: merged.lastEventSeq, boot })
-        yield* apply(effectsAfterRehydration(merged, boot), yield* now)
+        yield* apply(effectsAfterRehydration(merged, boot || neverFired(existing)), yield* now)
       })
 
     const dispatch = (input: AgentInput): Effect.Effect<void> =>

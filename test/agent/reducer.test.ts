@@ -177,15 +177,32 @@ describe("agent reducer", () => {
     })
   )
 
-  it.scoped("boot handshake: an Activating record's switch is fired again (it was cut short); a heartbeat snapshot does not", () =>
+  it.scoped("boot handshake: an Activating record's switch is fired again (it was cut short); a heartbeat snapshot of the agent's own switch is not", () =>
     Effect.gen(function* () {
       const h = yield* harness
+      yield* h.send(activate)
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.activations))).toEqual([{ rolloutId: ROLLOUT, target: TARGET, rollback: false }])
       const activating = snapshot({ state: "Activating", lastEventSeq: 2, currentClosureAtDispatch: PRIOR })
       yield* h.input(AgentInput.BootstrapHost({ snapshot: activating, boot: false }))
       expect(yield* Queue.size(h.activations)).toBe(0)
       expect(yield* Queue.size(h.probeResets)).toBe(0)
       yield* h.input(AgentInput.BootstrapHost({ snapshot: { ...activating, rolloutId: "stable@r2" as RolloutId }, boot: true }))
       expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.activations))).toEqual([{ rolloutId: "stable@r2", target: TARGET, rollback: false }])
+    })
+  )
+
+  it.scoped("a heartbeat snapshot bringing an Activating record this process never fired (no record, or Pending) fires the switch: an earlier process acked and was cut short", () =>
+    Effect.gen(function* () {
+      const h = yield* harness
+      const activating = snapshot({ state: "Activating", lastEventSeq: 1, currentClosureAtDispatch: PRIOR })
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: activating, boot: false }))
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.activations))).toEqual([{ rolloutId: ROLLOUT, target: TARGET, rollback: false }])
+      const other = "stable@r2" as RolloutId
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: snapshot({ rolloutId: other, lastEventSeq: 0 }), boot: false }))
+      expect(yield* Queue.size(h.activations)).toBe(0)
+      yield* h.input(AgentInput.BootstrapHost({ snapshot: { ...activating, rolloutId: other }, boot: false }))
+      expect(Chunk.toReadonlyArray(yield* Queue.takeAll(h.activations))).toEqual([{ rolloutId: other, target: TARGET, rollback: false }])
+      expect((yield* h.reducer.state).records.get(other)?.state).toBe("Activating")
     })
   )
 

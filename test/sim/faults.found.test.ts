@@ -80,4 +80,20 @@ describe("simulator: bugs found by the 200-seed soak", () => {
       expect(result.final.records.find((r) => r.hostname === "infra-03")?.state).toBe("Converged")
       expect({ violations: result.violations, problems: result.outcome.problems }).toEqual({ violations: [], problems: [] })
     }).pipe(Effect.runPromise), 120_000)
+
+  // Every fault, halting canary, 2 × 4 hosts, 2 waves, budget 2, seed 4249 (src/agent/reducer.ts;
+  // found by the soak script, seeds 4001–4300). infra-02 acks its dispatch at t+93 s and its agent
+  // is killed mid-activation; the CP is wiped at t+102 s and is down until t+203 s. The restarted
+  // agent's handshake heartbeat reached a CP that had no record yet, so the boot rule (fire an
+  // Activating record's switch again) found nothing; its queued ack then rebuilt the CP's record
+  // Activating, and the heartbeat that brought that record to the agent did not fire the switch
+  // either: infra-02 stayed Activating for the 12 h limit, holding infra and web. A snapshot that
+  // brings an Activating record the running process never fired now fires it again.
+  it("regression, all faults seed 4249 (halting canary): an agent restarted mid-activation across a CP wipe fires its switch again once the CP rebuilds the record", () =>
+    Effect.gen(function* () {
+      const result = yield* simulate({ seed: 4249, channels: 2, hostsPerChannel: 4, waves: 2, maxInFlight: 2, faults: ALL_FAULTS, onCanaryFailure: "halt" })
+      expect([result.injected.cpWipes, result.injected.crashes > 0]).toEqual([1, true])
+      expect(result.final.records.find((r) => r.hostname === "infra-02")?.state).toBe("Converged")
+      expect({ violations: result.violations, problems: result.outcome.problems }).toEqual({ violations: [], problems: [] })
+    }).pipe(Effect.runPromise), 120_000)
 })
