@@ -24,6 +24,12 @@ export interface BenchSuite {
   readonly run: () => Promise<ReadonlyArray<BenchRow>>
 }
 
+/** CPU time this process has used so far (user + system), in milliseconds. */
+export const cpuMs = (): number => {
+  const { system, user } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
 /** Runs `fn` and returns its result with the elapsed wall time in milliseconds. */
 export const timed = async <A>(fn: () => A | Promise<A>): Promise<{ readonly value: A; readonly ms: number }> => {
   const start = performance.now()

@@ -13,7 +13,9 @@
  * ask is answered, and the run fails if any fiber did not finish its wake-ups and asks.
  */
 import { Deferred, Effect, Fiber, Queue } from "effect"
+import { unit } from "../src/sim/rng.js"
 import { makeVirtualClock } from "../src/sim/virtualClock.js"
+import { cpuMs } from "./lib.js"
 
 /** The workload of one floor run, per host, from a measured simulation. */
 export interface FloorWorkload {
@@ -37,23 +39,6 @@ export interface FloorResult {
 /** The consumer's queue: one slot per host, as every host has at most one ask in flight. */
 const queueCapacity = (hosts: number) => Math.max(1, hosts)
 
-const cpuMs = () => {
-  const { system, user } = process.cpuUsage()
-  return (user + system) / 1000
-}
-
-/** A small deterministic generator (mulberry32) for the sleeps' jitter. */
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Runs the floor workload once and measures it. */
 export const runFloor = (workload: FloorWorkload): Promise<FloorResult> =>
   Effect.runPromise(
@@ -73,11 +58,11 @@ export const runFloor = (workload: FloorWorkload): Promise<FloorResult> =>
           )
         )
       )
-      const host = (index: number) => {
-        const next = prng(index + 1)
-        return Effect.gen(function* () {
+      const host = (index: number) =>
+        Effect.gen(function* () {
           for (let i = 0; i < sleeps; i++) {
-            yield* Effect.sleep(Math.max(1, Math.round(meanSleepSeconds * (0.5 + next()))) * 1000)
+            // The simulator's own seeded jitter, one draw per (host, sleep).
+            yield* Effect.sleep(Math.max(1, Math.round(meanSleepSeconds * (0.5 + unit(index, `sleep/${i}`)))) * 1000)
             // The asks fall on evenly spaced wake-ups.
             if (Math.floor(((i + 1) * asks) / sleeps) > Math.floor((i * asks) / sleeps)) {
               const reply = yield* Deferred.make<number>()
@@ -86,7 +71,6 @@ export const runFloor = (workload: FloorWorkload): Promise<FloorResult> =>
             }
           }
         }).pipe(Effect.withClock(virtual.clock))
-      }
       const wallStart = performance.now()
       const cpuStart = cpuMs()
       const fibers = yield* Effect.forEach(Array.from({ length: workload.hosts }, (_, i) => i), (i) => Effect.fork(host(i)))
